@@ -1,0 +1,424 @@
+//! The front door: [`Clusterer`] turns a batch of articles into copy groups
+//! and stories, and [`Clustering`] is what it returns.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::article::Article;
+use crate::config::Config;
+use crate::copies::{find_copy_groups, SignatureMatrix};
+use crate::error::{Error, Result};
+use crate::lsh::{CandidateStats, LshParams, RECALL_WEIGHT};
+use crate::sketch::{MinHasher, SignScratch};
+
+/// Groups articles into copy groups and stories.
+///
+/// Build it once from a [`Config`] (validated here) and call
+/// [`cluster`](Self::cluster) on as many batches as you like. It is
+/// `Send + Sync`; the work inside a call runs on the rayon thread pool and the
+/// result does not depend on the number of threads.
+///
+/// # Example
+/// ```
+/// use storyhash::{Article, Clusterer, Config};
+/// let wire = "Rescue teams searched through the night for survivors after a strong \
+///             earthquake struck the coastal town of Port Elling on Tuesday, officials said.";
+/// let articles = vec![
+///     Article::new("a", wire),
+///     Article::new("b", format!("By Staff Reporter. {wire} Subscribe for more.")),
+///     Article::new("c", "The city council approved the new budget for parks and libraries."),
+/// ];
+/// let result = Clusterer::new(Config::default())?.cluster(&articles)?;
+/// assert_eq!(result.copy_group_of(0).id(), "a");
+/// assert_eq!(result.copy_group_of(1).id(), "a");
+/// assert_eq!(result.copy_group_of(2).id(), "c");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Clusterer {
+    config: Config,
+    signer: MinHasher,
+    lsh: LshParams,
+}
+
+impl Clusterer {
+    /// A clusterer for `config`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn new(config: Config) -> Result<Self> {
+        config.validate()?;
+        let signer = MinHasher::with_limits(&config.sketch, &config.limits)?;
+        let lsh = match config.copies.bands {
+            Some((b, r)) => LshParams::new(b, r, config.sketch.num_perm)?,
+            None => LshParams::optimal(
+                config.copies.candidate_threshold,
+                config.sketch.num_perm,
+                RECALL_WEIGHT,
+            )?,
+        };
+        Ok(Clusterer {
+            config,
+            signer,
+            lsh,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The LSH banding of the copy tier.
+    pub fn lsh_params(&self) -> LshParams {
+        self.lsh
+    }
+
+    /// The signer of the copy tier.
+    pub fn signer(&self) -> &MinHasher {
+        &self.signer
+    }
+
+    /// Clusters `articles`.
+    ///
+    /// Articles without words (empty, or only punctuation) cannot be compared;
+    /// each stays alone in its own copy group and story and is counted in
+    /// [`Report::empty`].
+    ///
+    /// # Errors
+    /// [`Error::DuplicateId`] when two articles share an id;
+    /// [`Error::DocumentTooLarge`] for an oversized article when the limits
+    /// say to reject it.
+    pub fn cluster(&self, articles: &[Article]) -> Result<Clustering> {
+        let mut report = Report {
+            documents: articles.len(),
+            lsh: self.lsh,
+            ..Report::default()
+        };
+        let start = Instant::now();
+        check_unique_ids(articles)?;
+        if articles.len() > u32::MAX as usize - 1 {
+            return Err(Error::config(
+                "articles",
+                "more than 2^32 - 2 articles in one batch",
+            ));
+        }
+        report.stage("check ids", start);
+
+        let start = Instant::now();
+        let matrix = self.sign_all(articles, &mut report)?;
+        report.stage("sign", start);
+
+        let start = Instant::now();
+        let groups = find_copy_groups(&matrix, self.lsh, &self.config.copies);
+        report.candidates = groups.stats;
+        report.stage("copy groups", start);
+
+        let start = Instant::now();
+        let result = Clustering::assemble(articles, &groups.leader, &groups.score, report);
+        Ok(result.finish(start))
+    }
+
+    fn sign_all(&self, articles: &[Article], report: &mut Report) -> Result<SignatureMatrix> {
+        let k = self.signer.num_perm();
+        let n = articles.len();
+        let mut matrix = SignatureMatrix {
+            k,
+            slots: vec![0; n * k],
+            shingles: vec![0; n],
+        };
+        // 0: signed, 1: signed after truncation, 2: empty.
+        let status: Vec<Result<u8>> = matrix
+            .slots
+            .par_chunks_mut(k)
+            .zip(matrix.shingles.par_iter_mut())
+            .zip(articles.par_iter())
+            .enumerate()
+            .map_init(
+                SignScratch::default,
+                |scratch, (i, ((slots, count), a))| match self
+                    .signer
+                    .sign_into(&a.text, scratch, slots)
+                {
+                    Ok(o) => {
+                        *count = o.shingles;
+                        Ok(u8::from(o.truncated))
+                    }
+                    Err(Error::EmptyDocument { .. }) => Ok(2),
+                    Err(e) => Err(e.at_index(i)),
+                },
+            )
+            .collect();
+        for s in status {
+            match s? {
+                1 => report.truncated += 1,
+                2 => report.empty += 1,
+                _ => {}
+            }
+        }
+        Ok(matrix)
+    }
+}
+
+fn check_unique_ids(articles: &[Article]) -> Result<()> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(articles.len());
+    for (i, a) in articles.iter().enumerate() {
+        if let Some(&first) = seen.get(a.id.as_str()) {
+            return Err(Error::DuplicateId {
+                id: a.id.clone(),
+                first,
+                second: i,
+            });
+        }
+        seen.insert(&a.id, i);
+    }
+    Ok(())
+}
+
+/// What happened during one [`Clusterer::cluster`] call.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Report {
+    /// Articles in the batch.
+    pub documents: usize,
+    /// Articles without words, left alone.
+    pub empty: usize,
+    /// Articles over the size limit that were signed truncated.
+    pub truncated: usize,
+    /// The banding used.
+    pub lsh: LshParams,
+    /// Candidate generation counters of the copy tier.
+    pub candidates: CandidateStats,
+    /// Wall time of each stage, in order.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+impl Report {
+    fn stage(&mut self, name: &'static str, since: Instant) {
+        self.timings.push((name, since.elapsed()));
+    }
+}
+
+impl Default for LshParams {
+    fn default() -> Self {
+        // Only used for an empty Report; real ones come from the config.
+        LshParams::new(1, 1, 1).expect("1 x 1 fits 1 slot")
+    }
+}
+
+/// One member of a copy group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    /// Position of the article in the input.
+    pub index: usize,
+    /// The article's id.
+    pub id: String,
+    /// Estimated similarity to the group's representative (Jaccard, or
+    /// containment for a truncated or wrapped copy); 1 for the representative.
+    pub similarity: f32,
+}
+
+/// Syndicated and lightly edited versions of one article.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CopyGroup {
+    id: String,
+    representative: usize,
+    members: Vec<Member>,
+    story: usize,
+}
+
+impl CopyGroup {
+    /// The group's id: the smallest member id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Members, by id.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// Input position of the representative (the longest version), which every
+    /// other member was verified against.
+    pub fn representative(&self) -> usize {
+        self.representative
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Always false: a group has at least one member.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+/// Every outlet's article about one event: one or more copy groups.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Story {
+    id: String,
+    copy_groups: Vec<usize>,
+}
+
+impl Story {
+    /// The story's id: the smallest member id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A story with access to its copy groups.
+#[derive(Clone, Copy, Debug)]
+pub struct StoryView<'a> {
+    clustering: &'a Clustering,
+    story: &'a Story,
+}
+
+impl<'a> StoryView<'a> {
+    /// The story's id: the smallest member id.
+    pub fn id(&self) -> &'a str {
+        &self.story.id
+    }
+
+    /// Its copy groups, ordered by id.
+    pub fn copy_groups(&self) -> impl Iterator<Item = &'a CopyGroup> + 'a {
+        let groups = &self.clustering.copy_groups;
+        self.story.copy_groups.iter().map(move |&g| &groups[g])
+    }
+
+    /// Number of articles in the story.
+    pub fn len(&self) -> usize {
+        self.copy_groups().map(CopyGroup::len).sum()
+    }
+
+    /// Always false: a story has at least one article.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The result of [`Clusterer::cluster`]: a hierarchy story -> copy group -> article.
+///
+/// Canonical: members are sorted by id, groups and stories by their id (the
+/// smallest member id), so equal inputs give equal results.
+#[derive(Clone, Debug)]
+pub struct Clustering {
+    copy_groups: Vec<CopyGroup>,
+    stories: Vec<Story>,
+    copy_of: Vec<u32>,
+    story_of: Vec<u32>,
+    report: Report,
+}
+
+impl Clustering {
+    /// Builds the canonical structure from each article's copy representative;
+    /// stories are single copy groups until the story tier assigns them.
+    fn assemble(articles: &[Article], leader: &[u32], score: &[f32], report: Report) -> Self {
+        let n = articles.len();
+        let id = |i: usize| articles[i].id.as_str();
+        // Group members by representative.
+        let mut by_leader: HashMap<u32, Vec<usize>> = HashMap::new();
+        for i in 0..n {
+            by_leader.entry(leader[i]).or_default().push(i);
+        }
+        let mut copy_groups: Vec<CopyGroup> = by_leader
+            .into_iter()
+            .map(|(l, mut members)| {
+                members.sort_by(|&a, &b| id(a).cmp(id(b)));
+                CopyGroup {
+                    id: id(members[0]).to_owned(),
+                    representative: l as usize,
+                    members: members
+                        .into_iter()
+                        .map(|i| Member {
+                            index: i,
+                            id: id(i).to_owned(),
+                            similarity: score[i],
+                        })
+                        .collect(),
+                    story: 0,
+                }
+            })
+            .collect();
+        copy_groups.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut copy_of = vec![0u32; n];
+        for (g, group) in copy_groups.iter_mut().enumerate() {
+            for m in &group.members {
+                copy_of[m.index] = g as u32;
+            }
+            group.story = g;
+        }
+        let stories = copy_groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| Story {
+                id: group.id.clone(),
+                copy_groups: vec![g],
+            })
+            .collect();
+        let story_of = copy_of.clone();
+        Clustering {
+            copy_groups,
+            stories,
+            copy_of,
+            story_of,
+            report,
+        }
+    }
+
+    fn finish(mut self, start: Instant) -> Self {
+        self.report.stage("assemble", start);
+        self
+    }
+
+    /// Stories, ordered by id.
+    pub fn stories(&self) -> impl Iterator<Item = StoryView<'_>> + '_ {
+        self.stories.iter().map(move |story| StoryView {
+            clustering: self,
+            story,
+        })
+    }
+
+    /// Copy groups, ordered by id.
+    pub fn copy_groups(&self) -> &[CopyGroup] {
+        &self.copy_groups
+    }
+
+    /// The copy group of the article at input position `index`.
+    ///
+    /// # Panics
+    /// When `index` is not a position of the input.
+    pub fn copy_group_of(&self, index: usize) -> &CopyGroup {
+        &self.copy_groups[self.copy_of[index] as usize]
+    }
+
+    /// The story of the article at input position `index`.
+    ///
+    /// # Panics
+    /// When `index` is not a position of the input.
+    pub fn story_of(&self, index: usize) -> StoryView<'_> {
+        StoryView {
+            clustering: self,
+            story: &self.stories[self.story_of[index] as usize],
+        }
+    }
+
+    /// Number of input articles.
+    pub fn len(&self) -> usize {
+        self.copy_of.len()
+    }
+
+    /// True for an empty input.
+    pub fn is_empty(&self) -> bool {
+        self.copy_of.is_empty()
+    }
+
+    /// What happened: counts and stage timings.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+}

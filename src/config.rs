@@ -1,0 +1,322 @@
+//! Every knob of both tiers, with validated defaults.
+//!
+//! [`Config`] is plain data: construct it with [`Config::default`] and change
+//! fields or use the `with_*` setters. It is checked once, by
+//! [`Config::validate`], when a [`Clusterer`](crate::Clusterer), a signer or an
+//! index is built from it, so a bad value fails early with
+//! [`Error::InvalidConfig`] naming the field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The fixed default seed. Every hash in the crate is derived from
+/// [`SketchConfig::seed`], so the same input gives the same output everywhere.
+pub const DEFAULT_SEED: u64 = 0x5354_4f52_5948_4153; // "STORYHAS"
+
+/// How a document is cut into shingles before it is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Shingling {
+    /// Overlapping runs of `n` normalised words (the default, `n = 5`).
+    ///
+    /// A document with fewer than `n` words gets one shingle made of all its words.
+    Words(u8),
+    /// Overlapping runs of `n` characters of the normalised text.
+    Chars(u8),
+}
+
+impl std::fmt::Display for Shingling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shingling::Words(n) => write!(f, "words({n})"),
+            Shingling::Chars(n) => write!(f, "chars({n})"),
+        }
+    }
+}
+
+/// Which MinHash construction fills the signature slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// One permutation hashing with optimal densification (Shrivastava 2017):
+    /// one hash per shingle, `O(shingles + k)` per document. The default.
+    OnePermutation,
+    /// `k` independent hash functions (Broder 1997): `O(shingles * k)`, the reference.
+    Classic,
+}
+
+impl std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scheme::OnePermutation => f.write_str("one-permutation"),
+            Scheme::Classic => f.write_str("classic"),
+        }
+    }
+}
+
+/// Parameters of the text pipeline and the MinHash signatures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SketchConfig {
+    /// Seed of every hash function. Default [`DEFAULT_SEED`].
+    pub seed: u64,
+    /// Number of signature slots `k`. Default 128. Range 8..=4096.
+    pub num_perm: usize,
+    /// MinHash construction. Default [`Scheme::OnePermutation`].
+    pub scheme: Scheme,
+    /// Shingles. Default [`Shingling::Words(5)`](Shingling::Words).
+    pub shingling: Shingling,
+}
+
+impl Default for SketchConfig {
+    fn default() -> Self {
+        SketchConfig {
+            seed: DEFAULT_SEED,
+            num_perm: 128,
+            scheme: Scheme::OnePermutation,
+            shingling: Shingling::Words(5),
+        }
+    }
+}
+
+impl SketchConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        if !(8..=4096).contains(&self.num_perm) {
+            return Err(Error::config(
+                "sketch.num_perm",
+                format!("{} is outside 8..=4096", self.num_perm),
+            ));
+        }
+        match self.shingling {
+            Shingling::Words(n) if !(1..=16).contains(&n) => Err(Error::config(
+                "sketch.shingling",
+                format!("word shingles of {n} words; use 1..=16"),
+            )),
+            Shingling::Chars(n) if !(1..=32).contains(&n) => Err(Error::config(
+                "sketch.shingling",
+                format!("character shingles of {n} characters; use 1..=32"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What happens to a document larger than [`Limits::max_document_bytes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum OversizePolicy {
+    /// Sign only the first `max_document_bytes` (cut at a character boundary) and
+    /// count the document in the result's warnings. The default: a 50 MB page is
+    /// almost always a scraping accident, and its head is what identifies it.
+    Truncate,
+    /// Refuse the document with [`Error::DocumentTooLarge`].
+    Reject,
+}
+
+/// Bounds that keep memory and time predictable on hostile input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest document, in bytes of UTF-8, that is signed whole. Default 4 MiB.
+    pub max_document_bytes: usize,
+    /// What to do with a larger one. Default [`OversizePolicy::Truncate`].
+    pub oversize: OversizePolicy,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_document_bytes: 4 << 20,
+            oversize: OversizePolicy::Truncate,
+        }
+    }
+}
+
+/// Parameters of the copy tier: candidate generation and verification.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CopyConfig {
+    /// Estimated Jaccard similarity at or above which two documents are copies.
+    /// Default 0.5.
+    pub jaccard: f64,
+    /// Estimated containment of the smaller document in the larger at or above
+    /// which two documents are copies (a truncated or boilerplate-wrapped version).
+    /// Default 0.8.
+    pub containment: f64,
+    /// Containment is trusted only when the smaller document has at least this
+    /// many distinct shingles: a three-line brief is contained in many articles.
+    /// Default 30.
+    pub min_containment_shingles: u32,
+    /// Jaccard similarity the LSH banding is tuned for. It is lower than
+    /// [`jaccard`](Self::jaccard) because a truncated copy with high containment
+    /// can have a low Jaccard similarity, and every candidate is verified anyway.
+    /// Default 0.3.
+    pub candidate_threshold: f64,
+    /// Explicit `(bands, rows)`; `None` (the default) derives them from
+    /// [`candidate_threshold`](Self::candidate_threshold).
+    pub bands: Option<(usize, usize)>,
+    /// Buckets with more members than this (templates, boilerplate) are not
+    /// expanded into all pairs: each member is compared with its next
+    /// `max_bucket` neighbours only, and the bucket is counted in the report.
+    /// Default 64.
+    pub max_bucket: usize,
+    /// Guard against chaining: every member of a copy group must reach this
+    /// share of the thresholds against the group's representative (its
+    /// longest version), not only against the neighbour it was linked through.
+    /// A connected component that fails is split by leader clustering.
+    /// Default 0.5; 1 makes every member verify against the representative in full.
+    pub drift: f64,
+}
+
+impl Default for CopyConfig {
+    fn default() -> Self {
+        CopyConfig {
+            jaccard: 0.5,
+            containment: 0.8,
+            min_containment_shingles: 30,
+            candidate_threshold: 0.3,
+            bands: None,
+            max_bucket: 64,
+            drift: 0.5,
+        }
+    }
+}
+
+impl CopyConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self, num_perm: usize) -> Result<()> {
+        unit_interval("copies.jaccard", self.jaccard)?;
+        unit_interval("copies.containment", self.containment)?;
+        unit_interval("copies.candidate_threshold", self.candidate_threshold)?;
+        unit_interval("copies.drift", self.drift)?;
+        if self.max_bucket < 2 {
+            return Err(Error::config("copies.max_bucket", "must be at least 2"));
+        }
+        if let Some((b, r)) = self.bands {
+            crate::lsh::LshParams::new(b, r, num_perm)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn unit_interval(field: &'static str, v: f64) -> Result<()> {
+    if v.is_finite() && v > 0.0 && v <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::config(field, format!("{v} is outside (0, 1]")))
+    }
+}
+
+/// The whole configuration: text pipeline, signatures, both tiers and limits.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Config {
+    /// Text pipeline and MinHash parameters.
+    pub sketch: SketchConfig,
+    /// Copy tier.
+    pub copies: CopyConfig,
+    /// Input bounds.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Checks every field of every part.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        self.sketch.validate()?;
+        self.copies.validate(self.sketch.num_perm)?;
+        if self.limits.max_document_bytes < 64 {
+            return Err(Error::config(
+                "limits.max_document_bytes",
+                "must be at least 64 bytes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sets [`SketchConfig::seed`].
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.sketch.seed = seed;
+        self
+    }
+
+    /// Sets [`SketchConfig::num_perm`].
+    pub fn with_num_perm(mut self, k: usize) -> Self {
+        self.sketch.num_perm = k;
+        self
+    }
+
+    /// Sets [`SketchConfig::scheme`].
+    pub fn with_scheme(mut self, scheme: Scheme) -> Self {
+        self.sketch.scheme = scheme;
+        self
+    }
+
+    /// Sets [`SketchConfig::shingling`].
+    pub fn with_shingling(mut self, shingling: Shingling) -> Self {
+        self.sketch.shingling = shingling;
+        self
+    }
+
+    /// Sets [`CopyConfig::jaccard`] and [`CopyConfig::containment`].
+    pub fn with_copy_thresholds(mut self, jaccard: f64, containment: f64) -> Self {
+        self.copies.jaccard = jaccard;
+        self.copies.containment = containment;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cases: Vec<(Config, &str)> = vec![
+            (Config::default().with_num_perm(0), "sketch.num_perm"),
+            (Config::default().with_num_perm(5000), "sketch.num_perm"),
+            (
+                Config::default().with_shingling(Shingling::Words(0)),
+                "sketch.shingling",
+            ),
+            (
+                Config::default().with_copy_thresholds(1.5, 0.8),
+                "copies.jaccard",
+            ),
+            (
+                Config::default().with_copy_thresholds(0.5, f64::NAN),
+                "copies.containment",
+            ),
+        ];
+        for (config, field) in cases {
+            match config.validate() {
+                Err(Error::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: expected InvalidConfig, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bands_must_fit_the_signature() {
+        let mut c = Config::default();
+        c.copies.bands = Some((40, 4));
+        assert!(matches!(c.validate(), Err(Error::InvalidConfig { .. })));
+        c.copies.bands = Some((32, 4));
+        c.validate().unwrap();
+    }
+}

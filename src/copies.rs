@@ -1,0 +1,305 @@
+//! The copy tier: verified candidate pairs joined into copy groups without
+//! chaining drift.
+//!
+//! Every candidate pair from the band index is verified on its signatures: it
+//! is an edge when the estimated Jaccard similarity reaches
+//! [`CopyConfig::jaccard`], or when the estimated containment of the smaller
+//! document in the larger reaches [`CopyConfig::containment`] and the smaller
+//! one is long enough for containment to mean something.
+//!
+//! Joining edges by connected components alone lets a chain A ~ B ~ C ~ ...
+//! drift from one article to an unrelated one. Instead, within each connected
+//! component, documents are visited longest first (the most complete version
+//! is the best representative: truncated copies are contained in it) and each
+//! joins the group of the best-scoring *representative* it verifies against
+//! directly, or starts a group of its own. Only representatives reachable
+//! through the document's own edges are tried, so the cost stays proportional
+//! to the edges.
+
+use rayon::prelude::*;
+
+use crate::config::CopyConfig;
+use crate::lsh::candidate_edges;
+use crate::lsh::{CandidateStats, LshParams};
+use crate::sketch::{containment_from_jaccard, jaccard_std_error, matching_share, Estimate};
+
+/// Flat signatures of a batch: `k` slots per document and its distinct shingle
+/// count (0 for a document without a signature).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SignatureMatrix {
+    pub(crate) k: usize,
+    pub(crate) slots: Vec<u32>,
+    pub(crate) shingles: Vec<u32>,
+}
+
+impl SignatureMatrix {
+    pub(crate) fn sig(&self, d: u32) -> &[u32] {
+        &self.slots[d as usize * self.k..(d as usize + 1) * self.k]
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.shingles.len()
+    }
+
+    /// Estimated Jaccard and containment of documents `a` and `b`.
+    pub(crate) fn similarity(&self, a: u32, b: u32) -> (f64, Estimate) {
+        let j = matching_share(self.sig(a), self.sig(b));
+        let je = Estimate {
+            value: j,
+            std_error: jaccard_std_error(j, self.k),
+        };
+        let c = containment_from_jaccard(je, self.shingles[a as usize], self.shingles[b as usize]);
+        (j, c)
+    }
+}
+
+/// Decides whether a pair of documents are copies.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Verifier<'a> {
+    pub(crate) matrix: &'a SignatureMatrix,
+    pub(crate) config: &'a CopyConfig,
+}
+
+impl Verifier<'_> {
+    /// The pair's similarity when it passes, `None` otherwise.
+    pub(crate) fn score(&self, a: u32, b: u32) -> Option<f32> {
+        self.passes(a, b, 1.0)
+    }
+
+    /// Whether a member stays close enough to its group's representative:
+    /// the same test with both thresholds scaled by [`CopyConfig::drift`].
+    pub(crate) fn close(&self, rep: u32, m: u32) -> Option<f32> {
+        self.passes(rep, m, self.config.drift)
+    }
+
+    fn passes(&self, a: u32, b: u32, scale: f64) -> Option<f32> {
+        let (j, c) = self.matrix.similarity(a, b);
+        if j >= self.config.jaccard * scale {
+            return Some(j as f32);
+        }
+        let small = self.matrix.shingles[a as usize].min(self.matrix.shingles[b as usize]);
+        if small >= self.config.min_containment_shingles
+            && c.value >= self.config.containment * scale
+        {
+            return Some(c.value as f32);
+        }
+        None
+    }
+}
+
+/// Copy groups of a batch: for each document, its group's representative.
+#[derive(Clone, Debug)]
+pub(crate) struct CopyGroups {
+    /// Representative of each document (itself for a representative).
+    pub(crate) leader: Vec<u32>,
+    /// Similarity of each document to its representative (1 for itself).
+    pub(crate) score: Vec<f32>,
+    pub(crate) stats: CandidateStats,
+}
+
+/// Finds, verifies and groups the copies among the documents that have a signature.
+pub(crate) fn find_copy_groups(
+    matrix: &SignatureMatrix,
+    params: LshParams,
+    config: &CopyConfig,
+) -> CopyGroups {
+    let verifier = Verifier { matrix, config };
+    let docs: Vec<u32> = (0..matrix.len() as u32)
+        .filter(|&d| matrix.shingles[d as usize] > 0)
+        .collect();
+    let (edges, stats) = candidate_edges(
+        &matrix.slots,
+        matrix.k,
+        &docs,
+        params,
+        config.max_bucket,
+        |a, b| verifier.score(a, b),
+    );
+    let (leader, score) = group_without_chaining(matrix.len(), &edges, &matrix.shingles, |a, b| {
+        verifier.close(a, b)
+    });
+    CopyGroups {
+        leader,
+        score,
+        stats,
+    }
+}
+
+/// Leader clustering inside each connected component of `edges`.
+///
+/// Documents are visited by decreasing `size` (ties: smaller index first); each
+/// joins the best representative among those of its already visited
+/// neighbours that `verify` accepts against it directly, or becomes a
+/// representative. Deterministic and independent of thread count.
+pub(crate) fn group_without_chaining<V>(
+    n: usize,
+    edges: &[(u32, u32, f32)],
+    size: &[u32],
+    close: V,
+) -> (Vec<u32>, Vec<f32>)
+where
+    V: Fn(u32, u32) -> Option<f32> + Sync,
+{
+    let mut uf = UnionFind::new(n);
+    for &(a, b, _) in edges {
+        uf.union(a, b);
+    }
+    // Adjacency in CSR form.
+    let mut degree = vec![0u32; n + 1];
+    for &(a, b, _) in edges {
+        degree[a as usize + 1] += 1;
+        degree[b as usize + 1] += 1;
+    }
+    for i in 1..=n {
+        degree[i] += degree[i - 1];
+    }
+    let offsets = degree;
+    let mut fill = offsets.clone();
+    let mut adj = vec![0u32; edges.len() * 2];
+    for &(a, b, _) in edges {
+        adj[fill[a as usize] as usize] = b;
+        fill[a as usize] += 1;
+        adj[fill[b as usize] as usize] = a;
+        fill[b as usize] += 1;
+    }
+    let neighbours = |d: u32| &adj[offsets[d as usize] as usize..offsets[d as usize + 1] as usize];
+
+    // Components with two or more members, members in visiting order.
+    let mut components: Vec<Vec<u32>> = Vec::new();
+    let mut slot_of_root = vec![u32::MAX; n];
+    for d in 0..n as u32 {
+        if offsets[d as usize] == offsets[d as usize + 1] {
+            continue;
+        }
+        let root = uf.find(d) as usize;
+        if slot_of_root[root] == u32::MAX {
+            slot_of_root[root] = components.len() as u32;
+            components.push(Vec::new());
+        }
+        components[slot_of_root[root] as usize].push(d);
+    }
+
+    let assignments: Vec<Vec<(u32, u32, f32)>> = components
+        .par_iter_mut()
+        .map(|members| {
+            members.sort_by(|&a, &b| size[b as usize].cmp(&size[a as usize]).then(a.cmp(&b)));
+            // The common case: every member is close enough to the component's
+            // longest version, and the component is one group.
+            let rep = members[0];
+            let direct: Option<Vec<(u32, u32, f32)>> = members
+                .iter()
+                .map(|&m| {
+                    if m == rep {
+                        Some((m, m, 1.0))
+                    } else {
+                        close(rep, m).map(|s| (m, rep, s))
+                    }
+                })
+                .collect();
+            if let Some(all) = direct {
+                return all;
+            }
+            // Drift: split by leader clustering, each member joining the
+            // closest representative among those its own edges reach.
+            let mut leader_of: std::collections::HashMap<u32, u32> =
+                std::collections::HashMap::with_capacity(members.len());
+            let mut out = Vec::with_capacity(members.len());
+            for &m in members.iter() {
+                let mut tried: Vec<u32> = neighbours(m)
+                    .iter()
+                    .filter_map(|x| leader_of.get(x).copied())
+                    .collect();
+                tried.sort_unstable();
+                tried.dedup();
+                let best = tried
+                    .iter()
+                    .filter_map(|&l| close(l, m).map(|s| (s, l)))
+                    .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
+                let (l, s) = match best {
+                    Some((s, l)) => (l, s),
+                    None => (m, 1.0),
+                };
+                leader_of.insert(m, l);
+                out.push((m, l, s));
+            }
+            out
+        })
+        .collect();
+
+    let mut leader: Vec<u32> = (0..n as u32).collect();
+    let mut score = vec![1.0f32; n];
+    for (m, l, s) in assignments.into_iter().flatten() {
+        leader[m as usize] = l;
+        score[m as usize] = s;
+    }
+    (leader, score)
+}
+
+/// Union-find with path halving and union by size (Tarjan 1975).
+pub(crate) struct UnionFind {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    pub(crate) fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    pub(crate) fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    pub(crate) fn union(&mut self, a: u32, b: u32) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a as usize] < self.size[b as usize] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b as usize] = a;
+        self.size[a as usize] += self.size[b as usize];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_is_split_at_the_representative() {
+        // 0 ~ 1 ~ 2 ~ 3 in a chain; only neighbours verify. Sizes make 0 the
+        // first representative: 1 joins it, 2 does not verify against 0 and
+        // starts a group, 3 joins 2.
+        let edges = [(0, 1, 0.9), (1, 2, 0.9), (2, 3, 0.9)];
+        let verify = |a: u32, b: u32| (a.abs_diff(b) == 1).then_some(0.9);
+        let (leader, _) = group_without_chaining(4, &edges, &[40, 30, 20, 10], verify);
+        assert_eq!(leader, vec![0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn star_stays_whole() {
+        let edges = [(0, 1, 0.9), (0, 2, 0.9), (0, 3, 0.9)];
+        let (leader, _) = group_without_chaining(5, &edges, &[9, 1, 1, 1, 1], |_, _| Some(0.9));
+        assert_eq!(leader, vec![0, 0, 0, 0, 4]);
+    }
+
+    #[test]
+    fn union_find() {
+        let mut uf = UnionFind::new(5);
+        uf.union(0, 1);
+        uf.union(3, 4);
+        uf.union(1, 4);
+        assert_eq!(uf.find(0), uf.find(3));
+        assert_ne!(uf.find(2), uf.find(0));
+    }
+}

@@ -1,0 +1,267 @@
+//! Reading articles from JSON Lines files, standard input and directories of
+//! `.txt` files, with errors that name the file and line.
+//!
+//! Policies, all documented and tested:
+//! - a line that is not a JSON object with `id` and `text` is an error naming
+//!   the file and line, or, with [`ReadOptions::skip_bad`], skipped and counted;
+//! - invalid UTF-8 is an error naming the line, or, with
+//!   [`ReadOptions::lossy_utf8`], replaced by U+FFFD and counted;
+//! - blank lines are ignored; an empty file holds no articles;
+//! - in a directory, files not ending in `.txt` are ignored and counted.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::article::Article;
+use crate::error::{Error, Result};
+
+/// How strict the readers are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Skip malformed lines (counted in [`ReadReport::skipped`]) instead of failing.
+    pub skip_bad: bool,
+    /// Replace invalid UTF-8 with U+FFFD (counted) instead of failing.
+    pub lossy_utf8: bool,
+}
+
+/// What a reader saw besides the articles.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadReport {
+    /// Malformed lines skipped, as `(file, line, reason)`.
+    pub skipped: Vec<(PathBuf, u64, String)>,
+    /// Lines or files whose invalid UTF-8 was replaced.
+    pub lossy: u64,
+    /// Directory entries ignored (not `.txt`).
+    pub ignored_files: u64,
+}
+
+impl ReadReport {
+    fn merge(&mut self, o: ReadReport) {
+        self.skipped.extend(o.skipped);
+        self.lossy += o.lossy;
+        self.ignored_files += o.ignored_files;
+    }
+}
+
+/// Reads articles from `input`: a `.jsonl` file, a directory of `.txt` files,
+/// or `-` for JSON Lines on standard input.
+///
+/// # Errors
+/// [`Error::Io`] when the input cannot be read; [`Error::BadRecord`] for a bad
+/// line, unless `options` says to skip or repair it.
+pub fn read_input(input: &Path, options: ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
+    if input == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::Io {
+                path: input.to_owned(),
+                source,
+            })?;
+        return parse_jsonl(&bytes, input, options);
+    }
+    let meta = fs::metadata(input).map_err(|source| Error::Io {
+        path: input.to_owned(),
+        source,
+    })?;
+    if meta.is_dir() {
+        read_txt_dir(input, options)
+    } else {
+        let bytes = fs::read(input).map_err(|source| Error::Io {
+            path: input.to_owned(),
+            source,
+        })?;
+        parse_jsonl(&bytes, input, options)
+    }
+}
+
+/// Parses JSON Lines bytes (one article a line); `path` names them in errors.
+///
+/// Lines are parsed in parallel; the articles come back in file order.
+///
+/// # Errors
+/// [`Error::BadRecord`] for the first bad line, unless `options` says otherwise.
+pub fn parse_jsonl(
+    bytes: &[u8],
+    path: &Path,
+    options: ReadOptions,
+) -> Result<(Vec<Article>, ReadReport)> {
+    let lines: Vec<(u64, &[u8])> = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.strip_suffix(b"\r").unwrap_or(l)))
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let parsed: Vec<(u64, std::result::Result<(Article, bool), String>)> = lines
+        .par_iter()
+        .map(|&(no, line)| (no, parse_line(line, options.lossy_utf8)))
+        .collect();
+    let mut articles = Vec::with_capacity(parsed.len());
+    let mut report = ReadReport::default();
+    for (line, r) in parsed {
+        match r {
+            Ok((a, lossy)) => {
+                report.lossy += u64::from(lossy);
+                articles.push(a);
+            }
+            Err(reason) if options.skip_bad => report.skipped.push((path.to_owned(), line, reason)),
+            Err(reason) => {
+                return Err(Error::BadRecord {
+                    path: path.to_owned(),
+                    line,
+                    reason,
+                })
+            }
+        }
+    }
+    Ok((articles, report))
+}
+
+fn parse_line(line: &[u8], lossy: bool) -> std::result::Result<(Article, bool), String> {
+    match std::str::from_utf8(line) {
+        Ok(s) => serde_json::from_str(s)
+            .map(|a| (a, false))
+            .map_err(json_reason),
+        Err(e) if lossy => {
+            let _ = e;
+            let s = String::from_utf8_lossy(line);
+            serde_json::from_str(&s)
+                .map(|a| (a, true))
+                .map_err(json_reason)
+        }
+        Err(e) => Err(format!(
+            "invalid UTF-8 at byte {} of the line",
+            e.valid_up_to()
+        )),
+    }
+}
+
+fn json_reason(e: serde_json::Error) -> String {
+    format!("not a valid article record: {e}")
+}
+
+/// Reads every `.txt` file in `dir` (not recursive) as one article whose id is
+/// the file name without extension; files are taken in name order.
+///
+/// # Errors
+/// [`Error::Io`] when the directory or a file cannot be read;
+/// [`Error::BadRecord`] (line 0) for a file that is not UTF-8, unless
+/// `options.lossy_utf8`.
+pub fn read_txt_dir(dir: &Path, options: ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut report = ReadReport::default();
+    for entry in fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "txt") {
+            paths.push(path);
+        } else {
+            report.ignored_files += 1;
+        }
+    }
+    paths.sort();
+    let mut articles = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) if options.lossy_utf8 => {
+                report.lossy += 1;
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+            Err(e) => {
+                return Err(Error::BadRecord {
+                    path,
+                    line: 0,
+                    reason: format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+                })
+            }
+        };
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        articles.push(Article::new(id, text));
+    }
+    Ok((articles, report))
+}
+
+/// Reads several inputs in order, as [`read_input`] does each.
+///
+/// # Errors
+/// As [`read_input`].
+pub fn read_inputs(inputs: &[PathBuf], options: ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
+    let mut all = Vec::new();
+    let mut report = ReadReport::default();
+    for input in inputs {
+        let (a, r) = read_input(input, options)?;
+        all.extend(a);
+        report.merge(r);
+    }
+    Ok((all, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("in.jsonl")
+    }
+
+    #[test]
+    fn reads_records_and_names_bad_lines() {
+        let ok = b"{\"id\":\"a\",\"text\":\"x\"}\n\n{\"id\":7,\"text\":\"y\",\"title\":\"T\"}\r\n";
+        let (a, _) = parse_jsonl(ok, p(), ReadOptions::default()).unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[1].id, "7");
+        assert_eq!(a[1].title.as_deref(), Some("T"));
+
+        let cases: &[(&[u8], u64, &str)] = &[
+            (
+                b"{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"te",
+                2,
+                "EOF",
+            ),
+            (b"{\"id\":\"a\"}", 1, "missing field `text`"),
+            (b"{\"id\":null,\"text\":\"x\"}", 1, "string or an integer"),
+            (b"[1,2]", 1, "not a valid article"),
+            (b"{\"id\":\"a\",\"text\":\"\xff\"}", 1, "invalid UTF-8"),
+        ];
+        for (input, line, needle) in cases {
+            match parse_jsonl(input, p(), ReadOptions::default()) {
+                Err(Error::BadRecord {
+                    line: l, reason, ..
+                }) => {
+                    assert_eq!(l, *line);
+                    assert!(reason.contains(needle), "{reason}");
+                }
+                other => panic!("{needle}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn skip_bad_and_lossy() {
+        let input =
+            b"{\"id\":\"a\",\"text\":\"x\"}\nnot json\n{\"id\":\"b\",\"text\":\"\xffok\"}\n";
+        let opts = ReadOptions {
+            skip_bad: true,
+            lossy_utf8: true,
+        };
+        let (a, r) = parse_jsonl(input, p(), opts).unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[1].text, "\u{FFFD}ok");
+        assert_eq!(r.skipped.len(), 1);
+        assert_eq!(r.skipped[0].1, 2);
+        assert_eq!(r.lossy, 1);
+    }
+}

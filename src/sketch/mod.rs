@@ -1,0 +1,148 @@
+//! Signatures: MinHash (this module's [`MinHasher`]) and the estimators that
+//! compare them.
+
+mod minhash;
+
+pub use minhash::{MinHasher, Signature};
+
+pub(crate) use minhash::{SignOutcome, SignScratch};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Scheme, Shingling};
+use crate::error::{Error, Result};
+
+/// Everything a signature's values depend on. Two signatures can be compared
+/// only when their parameters are equal; [`SketchParams::check_compatible`]
+/// says which one differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SketchParams {
+    /// MinHash construction.
+    pub scheme: Scheme,
+    /// Number of slots.
+    pub num_perm: u32,
+    /// Seed of every hash.
+    pub seed: u64,
+    /// [`NORMALIZER_VERSION`](crate::text::NORMALIZER_VERSION) of the text pipeline.
+    pub normalizer: u16,
+    /// How the text was cut into shingles.
+    pub shingling: Shingling,
+}
+
+impl SketchParams {
+    /// Checks that signatures made with `self` and `other` can be compared.
+    ///
+    /// # Errors
+    /// [`Error::IncompatibleSignatures`] naming the first parameter that differs.
+    pub fn check_compatible(&self, other: &SketchParams) -> Result<()> {
+        fn differ(what: &'static str, l: impl ToString, r: impl ToString) -> Result<()> {
+            Err(Error::IncompatibleSignatures {
+                what,
+                left: l.to_string(),
+                right: r.to_string(),
+            })
+        }
+        if self.scheme != other.scheme {
+            return differ("scheme", self.scheme, other.scheme);
+        }
+        if self.num_perm != other.num_perm {
+            return differ("num_perm", self.num_perm, other.num_perm);
+        }
+        if self.seed != other.seed {
+            return differ("seed", self.seed, other.seed);
+        }
+        if self.normalizer != other.normalizer {
+            return differ("normalizer", self.normalizer, other.normalizer);
+        }
+        if self.shingling != other.shingling {
+            return differ("shingling", self.shingling, other.shingling);
+        }
+        Ok(())
+    }
+}
+
+/// An estimated similarity with its standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The estimate, in `[0, 1]`.
+    pub value: f64,
+    /// Its standard error: the true value lies within about two of these of
+    /// `value` 95% of the time.
+    pub std_error: f64,
+}
+
+/// Share of equal slots: the MinHash estimate of Jaccard similarity.
+#[inline]
+pub(crate) fn matching_share(a: &[u32], b: &[u32]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    equal as f64 / a.len() as f64
+}
+
+/// Standard error of a MinHash Jaccard estimate `j` with `k` slots.
+#[inline]
+pub(crate) fn jaccard_std_error(j: f64, k: usize) -> f64 {
+    (j * (1.0 - j) / k as f64).sqrt()
+}
+
+/// Containment of the smaller set in the larger, from their Jaccard
+/// similarity and sizes: `|A ∩ B| = J (|A| + |B|) / (1 + J)`, divided by
+/// `min(|A|, |B|)`, with its standard error by the delta method.
+pub(crate) fn containment_from_jaccard(j: Estimate, size_a: u32, size_b: u32) -> Estimate {
+    let (a, b) = (f64::from(size_a), f64::from(size_b));
+    let small = a.min(b).max(1.0);
+    let scale = (a + b) / small;
+    let value = (j.value * scale / (1.0 + j.value)).min(1.0);
+    let slope = scale / ((1.0 + j.value) * (1.0 + j.value));
+    Estimate {
+        value,
+        std_error: (j.std_error * slope).min(1.0),
+    }
+}
+
+/// The SplitMix64 finaliser: a fast bijective mixer for deriving per-slot
+/// seeds and densification probes from one seed.
+#[inline]
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Maps the high 32 bits of `h` onto `0..n` without a division (Lemire 2019).
+#[inline]
+pub(crate) fn fast_range(h: u64, n: usize) -> usize {
+    (((h >> 32) * n as u64) >> 32) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containment_of_subset() {
+        // A has 50 shingles inside B's 100: J = 0.5, containment 1.
+        let j = Estimate {
+            value: 0.5,
+            std_error: 0.04,
+        };
+        let c = containment_from_jaccard(j, 50, 100);
+        assert!((c.value - 1.0).abs() < 1e-12);
+        assert!(c.std_error > 0.0);
+        // Identical sets.
+        let j = Estimate {
+            value: 1.0,
+            std_error: 0.0,
+        };
+        assert!((containment_from_jaccard(j, 80, 80).value - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fast_range_stays_in_range() {
+        for n in [1, 7, 128, 1000] {
+            for h in [0, 1, u64::MAX, 0x8000_0000_0000_0000, 12345678901234] {
+                assert!(fast_range(h, n) < n);
+            }
+        }
+    }
+}

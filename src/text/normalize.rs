@@ -1,0 +1,222 @@
+//! Unicode normalisation of article text.
+//!
+//! The steps, in order: NFKC (fullwidth forms, ligatures and compatibility
+//! characters become their plain letters), case folding, unified quotes and
+//! dashes, removal of control and invisible format characters, and runs of
+//! white space collapsed to one ASCII space with the ends trimmed. Digits and
+//! number separators are kept as they are: in news "3,200" and "3.2bn" carry
+//! meaning.
+//!
+//! The function is idempotent (`normalize(normalize(x)) == normalize(x)`, a
+//! property test checks it) and versioned by [`NORMALIZER_VERSION`], which every
+//! signature records so that a changed normaliser is never silently mixed with
+//! signatures made by an older one.
+
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+
+/// Version of the normalisation and tokenisation rules. Bump it whenever
+/// [`normalize`] or [`tokenize`](crate::text::tokenize) changes its output for
+/// any input.
+pub const NORMALIZER_VERSION: u16 = 1;
+
+/// Returns the normalised form of `text`.
+///
+/// # Example
+/// ```
+/// use storyhash::text::normalize;
+/// assert_eq!(normalize("  “Straße”  —  ＧＡＴＥ\u{200B}WAY "), "\"strasse\" - gateway");
+/// ```
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    normalize_into(text, &mut out);
+    out
+}
+
+/// Writes the normalised form of `text` into `out`, replacing its contents.
+///
+/// This is [`normalize`] without the allocation, for hot loops.
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        fold(text.chars(), out, true);
+    } else {
+        fold(text.nfkc(), out, true);
+    }
+    // Lower-casing can, for a handful of characters, produce a sequence that is
+    // not in NFKC (and NFKC can reintroduce upper case compatibility letters).
+    // One more round makes the function idempotent; it is a no-op on real text.
+    if is_nfkc_quick(out.chars()) != IsNormalized::Yes {
+        let again: String = out.nfkc().collect();
+        fold(again.chars(), out, true);
+    }
+}
+
+/// Every step of [`normalize_into`] but case folding: the tokeniser segments
+/// this form, so that it can tell capitalised words (names) apart, and folds
+/// the case of each token with [`fold_case_into`].
+pub(crate) fn normalize_cased_into(text: &str, out: &mut String) {
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        fold(text.chars(), out, false);
+    } else {
+        fold(text.nfkc(), out, false);
+    }
+    // Removing an invisible character can join a letter and a combining mark
+    // that NFKC would compose.
+    if is_nfkc_quick(out.chars()) != IsNormalized::Yes {
+        let again: String = out.nfkc().collect();
+        fold(again.chars(), out, false);
+    }
+}
+
+/// Appends the case-folded form of `word` to `out`, as [`normalize`] folds it.
+pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>) {
+    let start = out.len();
+    let mut buf = [0u8; 4];
+    for c in word.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase() as u8);
+        } else {
+            match c {
+                'ß' | 'ẞ' => out.extend_from_slice(b"ss"),
+                'ς' => out.extend_from_slice("σ".as_bytes()),
+                _ => {
+                    for l in c.to_lowercase() {
+                        out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                    }
+                }
+            }
+        }
+    }
+    // As in `normalize_into`: a folded letter can compose with a following mark.
+    if !word.is_ascii() {
+        if let Ok(folded) = std::str::from_utf8(&out[start..]) {
+            if is_nfkc_quick(folded.chars()) != IsNormalized::Yes {
+                let composed: String = folded.nfkc().collect();
+                out.truncate(start);
+                out.extend_from_slice(composed.as_bytes());
+            }
+        }
+    }
+}
+
+/// NFKC'd characters to `out`: invisible characters removed, quotes and
+/// dashes unified, white space collapsed, and, with `lower`, case folded.
+fn fold(chars: impl Iterator<Item = char>, out: &mut String, lower: bool) {
+    out.clear();
+    // 0: no pending white space, 1: a space, 2: a line break (kept as such in
+    // the cased form, where it marks where sentences may start).
+    let mut pending = 0u8;
+    for c in chars {
+        if c.is_whitespace() {
+            let brk = !lower
+                && matches!(
+                    c,
+                    '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' | '\u{85}'
+                );
+            pending = pending.max(if brk { 2 } else { 1 });
+            continue;
+        }
+        if is_invisible(c) {
+            continue;
+        }
+        if pending > 0 {
+            if !out.is_empty() {
+                out.push(if pending == 2 { '\n' } else { ' ' });
+            }
+            pending = 0;
+        }
+        if c.is_ascii() {
+            out.push(if lower { c.to_ascii_lowercase() } else { c });
+        } else if let Some(p) = fold_punctuation(c) {
+            out.push(p);
+        } else if !lower {
+            out.push(c);
+        } else {
+            match c {
+                // Full case folding where plain lower-casing keeps a distinct letter.
+                'ß' | 'ẞ' => out.push_str("ss"),
+                'ς' => out.push('σ'),
+                _ => out.extend(c.to_lowercase()),
+            }
+        }
+    }
+}
+
+/// Control characters and invisible format characters that carry no text:
+/// zero-width space and joiners, soft hyphen, byte order mark, bidi controls.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// Typographic quotes and dashes mapped to their ASCII forms.
+fn fold_punctuation(c: char) -> Option<char> {
+    Some(match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{00B4}'
+        | '\u{02BC}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' | '\u{301D}' | '\u{301E}' => '"',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' => '-',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("empty", "", ""),
+            ("whitespace only", " \t\n\u{00A0}\u{3000} ", ""),
+            ("ascii case", "Obama MET Putin", "obama met putin"),
+            ("collapse spaces", "a  \t b\n\nc", "a b c"),
+            ("trim", "  a b  ", "a b"),
+            ("accents kept", "Café Zürich", "café zürich"),
+            ("combining marks composed", "Cafe\u{0301}", "café"),
+            (
+                "curly quotes",
+                "\u{2018}a\u{2019} \u{201C}b\u{201D}",
+                "'a' \"b\"",
+            ),
+            ("guillemets", "«oui»", "\"oui\""),
+            ("dashes", "a\u{2013}b\u{2014}c\u{2212}1", "a-b-c-1"),
+            ("fullwidth", "ＧＡＴＥ１２", "gate12"),
+            ("ligature", "ﬁnance", "finance"),
+            ("ellipsis", "wait…", "wait..."),
+            ("sharp s", "Straße STRASSE", "strasse strasse"),
+            ("final sigma", "ΟΔΟΣ", "οδοσ"),
+            ("zero width", "gate\u{200B}way\u{00AD}s", "gateways"),
+            ("bom and controls", "\u{FEFF}a\u{0007}b", "ab"),
+            (
+                "numbers kept",
+                "3,200 people, $3.2bn",
+                "3,200 people, $3.2bn",
+            ),
+            ("emoji kept", "fire 🔥 alarm", "fire 🔥 alarm"),
+            ("right to left", "السلام عليكم", "السلام عليكم"),
+            ("hebrew", "שָׁלוֹם", "שָׁלוֹם"),
+            ("chinese", "习近平在杭州", "习近平在杭州"),
+            ("halfwidth katakana", "ｶﾀｶﾅ", "カタカナ"),
+            ("mixed scripts", "G20峰会 Hangzhou", "g20峰会 hangzhou"),
+            ("turkish dotted I", "İstanbul", "i\u{307}stanbul"),
+        ];
+        for (name, input, expected) in cases {
+            assert_eq!(normalize(input), *expected, "case {name:?}");
+            assert_eq!(
+                normalize(expected),
+                *expected,
+                "case {name:?} not idempotent"
+            );
+        }
+    }
+}

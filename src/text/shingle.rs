@@ -1,0 +1,210 @@
+//! Shingles: overlapping word n-grams or character n-grams, each hashed once.
+//!
+//! A word shingle's hash is xxh3 (with the configured seed) of the
+//! little-endian bytes of its words' xxh3 hashes. Hashing each word once and
+//! each shingle over a fixed 8-bytes-per-word buffer keeps the cost linear in
+//! the text and independent of word length. A document with fewer words than
+//! the shingle size gets one shingle of all its words, so short texts (a
+//! headline, a one-line brief) still have a signature.
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::config::Shingling;
+use crate::error::{Error, Result};
+use crate::text::normalize::normalize_into;
+use crate::text::tokenize::{for_each_token, TokenScratch};
+
+/// Domain separation between word hashes and shingle hashes made with one seed.
+const SHINGLE_DOMAIN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Cuts text into shingles and hashes them.
+///
+/// # Example
+/// ```
+/// use storyhash::{text::Shingler, Shingling, DEFAULT_SEED};
+/// let shingler = Shingler::new(Shingling::Words(3), DEFAULT_SEED);
+/// let hashes = shingler.shingles("One two three four.")?;
+/// assert_eq!(hashes.len(), 2); // "one two three", "two three four"
+/// assert_eq!(hashes, shingler.shingles("ONE  two, three; four")?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Shingler {
+    shingling: Shingling,
+    seed: u64,
+}
+
+/// Reusable buffers for shingling, one per thread in batch work.
+#[derive(Default, Debug)]
+pub(crate) struct ShingleScratch {
+    tokens: TokenScratch,
+    word_hashes: Vec<u8>,
+    normalized: String,
+}
+
+impl Shingler {
+    /// A shingler for `shingling`, hashing with `seed`.
+    pub fn new(shingling: Shingling, seed: u64) -> Self {
+        Shingler { shingling, seed }
+    }
+
+    /// The shingle hashes of `text`, in document order, repeats included.
+    ///
+    /// # Errors
+    /// [`Error::EmptyDocument`] when the text has no words.
+    pub fn shingles(&self, text: &str) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        self.shingles_into(text, &mut ShingleScratch::default(), &mut out)?;
+        Ok(out)
+    }
+
+    pub(crate) fn shingles_into(
+        &self,
+        text: &str,
+        scratch: &mut ShingleScratch,
+        out: &mut Vec<u64>,
+    ) -> Result<()> {
+        out.clear();
+        match self.shingling {
+            Shingling::Words(w) => self.word_shingles(text, usize::from(w), scratch, out),
+            Shingling::Chars(n) => self.char_shingles(text, usize::from(n), scratch, out),
+        }
+        if out.is_empty() {
+            return Err(Error::EmptyDocument { index: None });
+        }
+        Ok(())
+    }
+
+    fn word_shingles(&self, text: &str, w: usize, s: &mut ShingleScratch, out: &mut Vec<u64>) {
+        let seed = self.seed;
+        let bytes = &mut s.word_hashes;
+        bytes.clear();
+        for_each_token(text, &mut s.tokens, |t, _| {
+            bytes.extend_from_slice(&xxh3_64_with_seed(t, seed).to_le_bytes())
+        });
+        let words = bytes.len() / 8;
+        if words == 0 {
+            return;
+        }
+        let shingle_seed = seed ^ SHINGLE_DOMAIN;
+        let w = w.min(words);
+        out.reserve(words + 1 - w);
+        out.extend(
+            bytes
+                .windows(8 * w)
+                .step_by(8)
+                .map(|window| xxh3_64_with_seed(window, shingle_seed)),
+        );
+    }
+
+    fn char_shingles(&self, text: &str, n: usize, s: &mut ShingleScratch, out: &mut Vec<u64>) {
+        normalize_into(text, &mut s.normalized);
+        let t = s.normalized.as_str();
+        if t.is_empty() || !t.chars().any(char::is_alphanumeric) {
+            return;
+        }
+        let seed = self.seed ^ SHINGLE_DOMAIN;
+        let starts: Vec<usize> = t.char_indices().map(|(i, _)| i).chain([t.len()]).collect();
+        let chars = starts.len() - 1;
+        let n = n.min(chars);
+        out.extend(
+            starts
+                .windows(n + 1)
+                .map(|w| xxh3_64_with_seed(&t.as_bytes()[w[0]..w[n]], seed)),
+        );
+    }
+}
+
+/// Number of distinct values in `hashes`, using `table` as scratch space.
+pub(crate) fn count_distinct(hashes: &[u64], table: &mut Vec<u64>) -> u32 {
+    // Open addressing over a power-of-two table at most half full; 0 marks an
+    // empty slot, so the value 0 is counted apart.
+    let cap = (hashes.len() * 2).next_power_of_two().max(16);
+    table.clear();
+    table.resize(cap, 0);
+    let mask = cap - 1;
+    let mut zero = false;
+    let mut distinct = 0u32;
+    for &h in hashes {
+        if h == 0 {
+            zero = true;
+            continue;
+        }
+        let mut i = (h as usize) & mask;
+        loop {
+            let slot = table[i];
+            if slot == 0 {
+                table[i] = h;
+                distinct += 1;
+                break;
+            }
+            if slot == h {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+    distinct + u32::from(zero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEFAULT_SEED;
+
+    #[test]
+    fn word_shingle_counts() {
+        let s = Shingler::new(Shingling::Words(5), DEFAULT_SEED);
+        let cases: &[(&str, &str, usize)] = &[
+            ("one word", "hello", 1),
+            ("four words", "a b c d", 1),
+            ("five words", "a b c d e", 1),
+            ("six words", "a b c d e f", 2),
+            ("repeats kept", "a a a a a a a", 3),
+        ];
+        for (name, text, n) in cases {
+            assert_eq!(s.shingles(text).unwrap().len(), *n, "case {name:?}");
+        }
+    }
+
+    #[test]
+    fn empty_documents_are_typed_errors() {
+        for shingling in [Shingling::Words(5), Shingling::Chars(4)] {
+            let s = Shingler::new(shingling, DEFAULT_SEED);
+            for text in ["", "   ", "\n\t", "... --- !!!", "🔥🔥"] {
+                assert!(
+                    matches!(s.shingles(text), Err(Error::EmptyDocument { .. })),
+                    "{shingling} {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn char_shingles() {
+        let s = Shingler::new(Shingling::Chars(3), DEFAULT_SEED);
+        assert_eq!(s.shingles("abcd").unwrap().len(), 2);
+        assert_eq!(s.shingles("ab").unwrap().len(), 1);
+        assert_eq!(s.shingles("ABCD").unwrap(), s.shingles("abcd").unwrap());
+    }
+
+    #[test]
+    fn seed_changes_hashes() {
+        let a = Shingler::new(Shingling::Words(2), 1)
+            .shingles("a b c")
+            .unwrap();
+        let b = Shingler::new(Shingling::Words(2), 2)
+            .shingles("a b c")
+            .unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn distinct_count() {
+        let mut t = Vec::new();
+        assert_eq!(count_distinct(&[], &mut t), 0);
+        assert_eq!(count_distinct(&[0, 0, 5, 5, 7], &mut t), 3);
+        let many: Vec<u64> = (0..1000u64).map(|i| i % 300).collect();
+        assert_eq!(count_distinct(&many, &mut t), 300);
+    }
+}

@@ -1,0 +1,421 @@
+//! Tokenisation by Unicode word boundaries (UAX #29), with an ASCII fast path.
+//!
+//! Tokens are the words of the *normalised* text (see
+//! [`normalize`](crate::text::normalize)): segments between UAX #29 word
+//! boundaries that hold at least one letter or digit. So "obama's" and "3,200"
+//! and "3.2bn" are one token each, and "$" or "—" are none.
+//!
+//! Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer,
+//! Myanmar) have no word boundaries that UAX #29 can find; a run of such
+//! characters becomes overlapping character bigrams instead (one token for a
+//! lone character), the usual choice for CJK retrieval.
+//!
+//! Most news text is plain ASCII. For it, a hand-written classifier applies the
+//! same UAX #29 rules byte by byte and lower-cases each token as it goes, with no
+//! normalised copy of the text; a property test checks that it yields exactly the
+//! tokens of the general path.
+//!
+//! Each token also carries a *fact* flag: it holds a digit, or it was
+//! capitalised in the original text without starting a sentence (a name, a
+//! place, an organisation, a ticker). Copies of one article keep their facts;
+//! templated reports about different events share their wording but not their
+//! facts, which is what the copy tier's verification and the story tier's
+//! features use the flag for.
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::text::normalize::{fold_case_into, normalize_cased_into};
+
+/// Returns the normalised tokens of `text`, in order.
+///
+/// # Example
+/// ```
+/// use storyhash::text::tokenize;
+/// assert_eq!(
+///     tokenize("Obama's G20 talks: $3.2bn, 3,200 people."),
+///     ["obama's", "g20", "talks", "3.2bn", "3,200", "people"]
+/// );
+/// assert_eq!(tokenize("习近平在杭州"), ["习近", "近平", "平在", "在杭", "杭州"]);
+/// ```
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut scratch = TokenScratch::default();
+    for_each_token(text, &mut scratch, |t, _| {
+        out.push(String::from_utf8_lossy(t).into_owned())
+    });
+    out
+}
+
+/// Returns the normalised tokens of `text` that are facts: numbers, and
+/// capitalised words that do not start a sentence.
+///
+/// # Example
+/// ```
+/// use storyhash::text::facts;
+/// assert_eq!(
+///     facts("Barack Obama met Vladimir Putin in Hangzhou. They spoke for 90 minutes."),
+///     ["barack", "obama", "vladimir", "putin", "hangzhou", "90"]
+/// );
+/// ```
+pub fn facts(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut scratch = TokenScratch::default();
+    for_each_token(text, &mut scratch, |t, fact| {
+        if fact {
+            out.push(String::from_utf8_lossy(t).into_owned())
+        }
+    });
+    out
+}
+
+/// Reusable buffers for [`for_each_token`], one per thread in batch work.
+#[derive(Default, Debug)]
+pub(crate) struct TokenScratch {
+    cased: String,
+    token: Vec<u8>,
+}
+
+/// Calls `emit` with the UTF-8 bytes of each token of `text` and its fact
+/// flag, in order.
+pub(crate) fn for_each_token(
+    text: &str,
+    scratch: &mut TokenScratch,
+    emit: impl FnMut(&[u8], bool),
+) {
+    if is_plain_ascii(text.as_bytes()) {
+        ascii_tokens(text.as_bytes(), &mut scratch.token, emit);
+    } else {
+        normalize_cased_into(text, &mut scratch.cased);
+        unicode_tokens(&scratch.cased, &mut scratch.token, emit);
+    }
+}
+
+/// Whether the word starting at byte `start` of `text` begins a sentence:
+/// only spaces, quotes and brackets stand between it and the start of the
+/// text, a line break, or a sentence-ending mark.
+fn starts_sentence(text: &[u8], start: usize) -> bool {
+    for &c in text[..start].iter().rev() {
+        match c {
+            b' ' | b'\t' | b'"' | b'\'' | b'(' | b'[' => continue,
+            b'.' | b'!' | b'?' | b':' | b'\n' | b'\r' | b'|' | b'-' => return true,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Printable ASCII plus tab, line feed and carriage return: the input for which
+/// normalisation is only lower-casing and white space folding, neither of which
+/// moves a word boundary.
+fn is_plain_ascii(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t' || c == b'\r')
+}
+
+/// UAX #29 word-break classes, restricted to ASCII.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Class {
+    Letter,
+    Digit,
+    /// `_`
+    ExtendNumLet,
+    /// `:`
+    MidLetter,
+    /// `,` `;`
+    MidNum,
+    /// `.` and `'` (MidNumLet and Single_Quote behave alike here)
+    MidNumLetQ,
+    Other,
+}
+
+const fn class_of(b: u8) -> Class {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+        b'0'..=b'9' => Class::Digit,
+        b'_' => Class::ExtendNumLet,
+        b':' => Class::MidLetter,
+        b',' | b';' => Class::MidNum,
+        b'.' | b'\'' => Class::MidNumLetQ,
+        _ => Class::Other,
+    }
+}
+
+const CLASSES: [Class; 128] = {
+    let mut t = [Class::Other; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = class_of(i as u8);
+        i += 1;
+    }
+    t
+};
+
+#[inline]
+fn class_at(b: &[u8], i: usize) -> Class {
+    match b.get(i) {
+        Some(&c) => CLASSES[(c & 0x7f) as usize],
+        None => Class::Other,
+    }
+}
+
+/// Whether UAX #29 puts no boundary between `b[i - 1]` and `b[i]` (rules WB5 to WB13b).
+#[inline]
+fn joins(b: &[u8], i: usize) -> bool {
+    use Class::*;
+    let x = class_at(b, i - 1);
+    let y = class_at(b, i);
+    match (x, y) {
+        (Letter | Digit, Letter | Digit) => true,
+        (Letter | Digit | ExtendNumLet, ExtendNumLet) => true,
+        (ExtendNumLet, Letter | Digit) => true,
+        (Letter, MidLetter | MidNumLetQ) => class_at(b, i + 1) == Letter,
+        (MidLetter | MidNumLetQ, Letter) => i >= 2 && class_at(b, i - 2) == Letter,
+        (Digit, MidNum | MidNumLetQ) => class_at(b, i + 1) == Digit,
+        (MidNum | MidNumLetQ, Digit) => i >= 2 && class_at(b, i - 2) == Digit,
+        _ => false,
+    }
+}
+
+fn ascii_tokens(b: &[u8], token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], bool)) {
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        let c = class_at(b, i);
+        if !matches!(c, Class::Letter | Class::Digit | Class::ExtendNumLet) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut alnum = c != Class::ExtendNumLet;
+        let mut digit = c == Class::Digit;
+        i += 1;
+        while i < n && joins(b, i) {
+            alnum |= b[i].is_ascii_alphanumeric();
+            digit |= b[i].is_ascii_digit();
+            i += 1;
+        }
+        if alnum {
+            token.clear();
+            token.extend(b[start..i].iter().map(u8::to_ascii_lowercase));
+            let fact = digit
+                || (b[start].is_ascii_uppercase() && i - start > 1 && !starts_sentence(b, start));
+            emit(token, fact);
+        }
+    }
+}
+
+/// Characters of scripts written without spaces between words.
+fn is_unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}'   // Thai, Lao
+        | '\u{1000}'..='\u{109F}' // Myanmar
+        | '\u{1780}'..='\u{17FF}' // Khmer
+        | '\u{3005}'              // ideographic iteration mark
+        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{31F0}'..='\u{31FF}'
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3FFFF}')
+}
+
+fn unicode_tokens(cased: &str, token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], bool)) {
+    // A run of unspaced-script characters, as (start, end) byte offsets of its
+    // characters in `normalized`; bigrams are cut from it when it ends.
+    let mut run: Vec<(usize, usize)> = Vec::new();
+    let mut run_end = usize::MAX;
+    let mut flush =
+        |run: &mut Vec<(usize, usize)>, token: &mut Vec<u8>, emit: &mut dyn FnMut(&[u8], bool)| {
+            match run.len() {
+                0 => {}
+                1 => emit(&cased.as_bytes()[run[0].0..run[0].1], false),
+                _ => {
+                    for w in run.windows(2) {
+                        token.clear();
+                        token.extend_from_slice(&cased.as_bytes()[w[0].0..w[1].1]);
+                        emit(token, false);
+                    }
+                }
+            }
+            run.clear();
+        };
+    for (start, word) in cased.unicode_word_indices() {
+        let unspaced = word.chars().next().is_some_and(is_unspaced);
+        if unspaced {
+            if start != run_end {
+                flush(&mut run, token, &mut emit);
+            }
+            for (o, c) in word.char_indices() {
+                run.push((start + o, start + o + c.len_utf8()));
+            }
+            run_end = start + word.len();
+        } else {
+            flush(&mut run, token, &mut emit);
+            token.clear();
+            fold_case_into(word, token);
+            let mut chars = word.chars();
+            let first = chars.next().is_some_and(char::is_uppercase);
+            let fact = word.chars().any(|c| c.is_numeric())
+                || (first && chars.next().is_some() && !starts_sentence(cased.as_bytes(), start));
+            emit(token, fact);
+        }
+    }
+    flush(&mut run, token, &mut emit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::text::normalize::normalize_into;
+
+    /// The general path, used as the oracle for the ASCII fast path.
+    fn slow(text: &str) -> Vec<(String, bool)> {
+        let mut cased = String::new();
+        normalize_cased_into(text, &mut cased);
+        let mut out = Vec::new();
+        unicode_tokens(&cased, &mut Vec::new(), |t, f| {
+            out.push((String::from_utf8(t.to_vec()).unwrap(), f))
+        });
+        out
+    }
+
+    fn fast(text: &str) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        ascii_tokens(text.as_bytes(), &mut Vec::new(), |t, f| {
+            out.push((String::from_utf8(t.to_vec()).unwrap(), f))
+        });
+        out
+    }
+
+    /// Words of the normalised text, by UAX #29 alone: what the tokeniser
+    /// promises for text without unspaced scripts.
+    fn words_of_normalized(text: &str) -> Vec<String> {
+        let mut norm = String::new();
+        normalize_into(text, &mut norm);
+        norm.unicode_words().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("empty", "", &[]),
+            ("whitespace only", " \t\n ", &[]),
+            ("punctuation only", "-- ... !!", &[]),
+            ("simple", "The cat sat.", &["the", "cat", "sat"]),
+            (
+                "apostrophe",
+                "Obama's aides can't",
+                &["obama's", "aides", "can't"],
+            ),
+            ("curly apostrophe", "Obama’s", &["obama's"]),
+            ("thousands", "3,200 people", &["3,200", "people"]),
+            ("decimal and unit", "$3.2bn deal", &["3.2bn", "deal"]),
+            ("percent", "up 4.5%", &["up", "4.5"]),
+            ("alnum", "G20 summit", &["g20", "summit"]),
+            ("hyphen splits", "war-torn", &["war", "torn"]),
+            ("abbreviation", "U.S. troops", &["u.s", "troops"]),
+            ("colon joins letters", "a:b 10:30", &["a:b", "10", "30"]),
+            ("trailing separators", "end. 5, 6", &["end", "5", "6"]),
+            ("underscore", "snake_case __x _", &["snake_case", "__x"]),
+            ("accents", "Café Zürich", &["café", "zürich"]),
+            ("combining marks", "Cafe\u{0301}", &["café"]),
+            ("emoji dropped", "fire 🔥 alarm", &["fire", "alarm"]),
+            ("arabic", "السلام عليكم", &["السلام", "عليكم"]),
+            ("hebrew", "שלום עולם", &["שלום", "עולם"]),
+            ("chinese bigrams", "杭州峰会", &["杭州", "州峰", "峰会"]),
+            ("lone ideograph", "中 国", &["中", "国"]),
+            ("japanese", "東京で会談", &["東京", "京で", "で会", "会談"]),
+            ("thai", "สวัสดี", &["สว", "วั", "ัส", "สด", "ดี"]),
+            (
+                "mixed scripts",
+                "G20峰会 in Hangzhou",
+                &["g20", "峰会", "in", "hangzhou"],
+            ),
+            ("russian", "Путин и Обама", &["путин", "и", "обама"]),
+            ("fullwidth digits", "１２３ ｋｍ", &["123", "km"]),
+        ];
+        for (name, input, expected) in cases {
+            assert_eq!(tokenize(input), *expected, "case {name:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_matches_general_path_on_tricky_ascii() {
+        let cases = [
+            "a.b.c",
+            "1.a",
+            "a.1",
+            "1,2,3",
+            "1,,2",
+            "a''b",
+            "a'.b",
+            "x_1_y",
+            "_",
+            "__a",
+            "a:",
+            ":a",
+            "'a'",
+            "3.2bn",
+            "a\r\nb",
+            "x.y.",
+            "e.g. i.e.",
+            "1;2",
+            "a;b",
+            "1:2",
+            "a_.b",
+            "'tis",
+            "o'neill's",
+            "10.5.6",
+            "a1.b2",
+            "1a.2b",
+        ];
+        for case in cases {
+            assert_eq!(fast(case), slow(case), "input {case:?}");
+        }
+    }
+
+    #[test]
+    fn fact_flags() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("sentence start is not a fact", "The cat. The Dog", &["dog"]),
+            (
+                "names mid-sentence",
+                "talks with Vladimir Putin",
+                &["vladimir", "putin"],
+            ),
+            (
+                "numbers",
+                "killed 300,000 people in 2016",
+                &["300,000", "2016"],
+            ),
+            (
+                "quoted start",
+                "He said: \"Yes\" and \"No Way\"",
+                &["no", "way"],
+            ),
+            ("single letters skipped", "and I went to A", &[]),
+            ("accented name", "met Éric Zemmour", &["éric", "zemmour"]),
+            ("cyrillic", "встреча с Путиным", &["путиным"]),
+            ("line start", "first\nSecond word Here", &["here"]),
+        ];
+        for (name, input, expected) in cases {
+            assert_eq!(super::facts(input), *expected, "case {name:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_matches_general_path(s in "[a-zA-Z0-9 .,:;'_\"$%\t\n-]{0,40}") {
+            proptest::prop_assume!(is_plain_ascii(s.as_bytes()));
+            proptest::prop_assert_eq!(fast(&s), slow(&s));
+        }
+
+        #[test]
+        fn tokens_are_the_words_of_the_normalized_text(
+            s in "[a-zA-Zà-ÿÀ-ÖΑ-Ωα-ωА-я0-9 .,:;'_\"’“”—\u{0301}\u{200B}ßİ-]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(tokenize(&s), words_of_normalized(&s));
+        }
+    }
+}
