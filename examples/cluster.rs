@@ -13,6 +13,7 @@
 //!   --containment X         copy threshold on estimated containment (default 0.8)
 //!   --drift X               share of the thresholds every member keeps against its group's
 //!                           representative (default 0.5)
+//!   --facts X               share of names and numbers copies must share (default 0.6)
 //!   --candidate-threshold X LSH tuning point (default 0.3)
 //!   --bands B,R             explicit LSH banding
 //!   --skip-bad              skip malformed JSON lines (counted on stderr) instead of failing
@@ -70,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
                 }
                 args.threads = Some(n as usize);
             }
+            "--facts" => args.config.copies.facts = number(&a, it.next())?,
             "--drift" => args.config.copies.drift = number(&a, it.next())?,
             "--jaccard" => args.config.copies.jaccard = number(&a, it.next())?,
             "--containment" => args.config.copies.containment = number(&a, it.next())?,

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::article::Article;
 use crate::config::Config;
-use crate::copies::{find_copy_groups, SignatureMatrix};
+use crate::copies::{find_copy_groups, SignatureMatrix, FACT_SAMPLE};
 use crate::error::{Error, Result};
 use crate::lsh::{CandidateStats, LshParams, RECALL_WEIGHT};
 use crate::sketch::{MinHasher, SignScratch};
@@ -124,26 +124,27 @@ impl Clusterer {
     fn sign_all(&self, articles: &[Article], report: &mut Report) -> Result<SignatureMatrix> {
         let k = self.signer.num_perm();
         let n = articles.len();
-        let mut matrix = SignatureMatrix {
-            k,
-            slots: vec![0; n * k],
-            shingles: vec![0; n],
-        };
+        let mut matrix = SignatureMatrix::with_capacity(k, n);
         // 0: signed, 1: signed after truncation, 2: empty.
         let status: Vec<Result<u8>> = matrix
             .slots
             .par_chunks_mut(k)
             .zip(matrix.shingles.par_iter_mut())
+            .zip(matrix.facts.par_chunks_mut(FACT_SAMPLE))
+            .zip(matrix.fact_counts.par_iter_mut())
             .zip(articles.par_iter())
             .enumerate()
             .map_init(
                 SignScratch::default,
-                |scratch, (i, ((slots, count), a))| match self
+                |scratch, (i, ((((slots, count), facts), fact_count), a))| match self
                     .signer
                     .sign_into(&a.text, scratch, slots)
                 {
                     Ok(o) => {
                         *count = o.shingles;
+                        let (sample, distinct) = scratch.fact_sample(FACT_SAMPLE);
+                        facts[..sample.len()].copy_from_slice(sample);
+                        *fact_count = distinct;
                         Ok(u8::from(o.truncated))
                     }
                     Err(Error::EmptyDocument { .. }) => Ok(2),

@@ -171,18 +171,29 @@ pub struct CopyConfig {
     /// A connected component that fails is split by leader clustering.
     /// Default 0.5; 1 makes every member verify against the representative in full.
     pub drift: f64,
+    /// Share of the facts (numbers, and capitalised words that do not start a
+    /// sentence: names, places, tickers) of one document that must appear in
+    /// the other for a pair to count as copies. Syndicated copies keep their
+    /// facts; templated reports about different events share wording but not
+    /// facts. Default 0.6.
+    pub facts: f64,
+    /// The fact test applies only when at least this many facts can be
+    /// compared; shorter texts are judged on wording alone. Default 4.
+    pub min_facts: u32,
 }
 
 impl Default for CopyConfig {
     fn default() -> Self {
         CopyConfig {
-            jaccard: 0.5,
-            containment: 0.8,
+            jaccard: 0.3,
+            containment: 0.5,
             min_containment_shingles: 30,
-            candidate_threshold: 0.3,
+            candidate_threshold: 0.2,
             bands: None,
             max_bucket: 64,
             drift: 0.5,
+            facts: 0.7,
+            min_facts: 4,
         }
     }
 }
@@ -197,6 +208,7 @@ impl CopyConfig {
         unit_interval("copies.containment", self.containment)?;
         unit_interval("copies.candidate_threshold", self.candidate_threshold)?;
         unit_interval("copies.drift", self.drift)?;
+        unit_interval("copies.facts", self.facts)?;
         if self.max_bucket < 2 {
             return Err(Error::config("copies.max_bucket", "must be at least 2"));
         }

@@ -21,69 +21,153 @@ use rayon::prelude::*;
 use crate::config::CopyConfig;
 use crate::lsh::candidate_edges;
 use crate::lsh::{CandidateStats, LshParams};
-use crate::sketch::{containment_from_jaccard, jaccard_std_error, matching_share, Estimate};
+use crate::sketch::{
+    containment_from_jaccard, fact_agreement, jaccard_std_error, matching_share, Estimate,
+};
 
-/// Flat signatures of a batch: `k` slots per document and its distinct shingle
-/// count (0 for a document without a signature).
+/// Facts (names, numbers) kept per document: a bottom-k sample of their hashes.
+pub(crate) const FACT_SAMPLE: usize = 32;
+
+/// Flat signatures of a batch: `k` slots per document, its distinct shingle
+/// count (0 for a document without a signature) and its fact sample.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SignatureMatrix {
     pub(crate) k: usize,
     pub(crate) slots: Vec<u32>,
     pub(crate) shingles: Vec<u32>,
+    /// `FACT_SAMPLE` values per document, the first `min(count, FACT_SAMPLE)` used.
+    pub(crate) facts: Vec<u32>,
+    /// Distinct facts per document.
+    pub(crate) fact_counts: Vec<u32>,
+}
+
+/// One document's sketch: signature slots, distinct shingle count and facts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SketchRef<'a> {
+    pub(crate) slots: &'a [u32],
+    pub(crate) shingles: u32,
+    pub(crate) facts: &'a [u32],
+    pub(crate) fact_count: u32,
+}
+
+impl SketchRef<'_> {
+    /// Estimated Jaccard and containment (of the smaller in the larger).
+    pub(crate) fn similarity(&self, other: &SketchRef<'_>) -> (f64, Estimate) {
+        let j = matching_share(self.slots, other.slots);
+        let je = Estimate {
+            value: j,
+            std_error: jaccard_std_error(j, self.slots.len()),
+        };
+        (
+            j,
+            containment_from_jaccard(je, self.shingles, other.shingles),
+        )
+    }
 }
 
 impl SignatureMatrix {
-    pub(crate) fn sig(&self, d: u32) -> &[u32] {
-        &self.slots[d as usize * self.k..(d as usize + 1) * self.k]
+    pub(crate) fn with_capacity(k: usize, n: usize) -> Self {
+        SignatureMatrix {
+            k,
+            slots: vec![0; n * k],
+            shingles: vec![0; n],
+            facts: vec![0; n * FACT_SAMPLE],
+            fact_counts: vec![0; n],
+        }
+    }
+
+    /// Appends one document's sketch; returns its index.
+    pub(crate) fn push(
+        &mut self,
+        slots: &[u32],
+        shingles: u32,
+        facts: &[u32],
+        fact_count: u32,
+    ) -> u32 {
+        let d = self.len() as u32;
+        self.slots.extend_from_slice(slots);
+        self.shingles.push(shingles);
+        let start = self.facts.len();
+        self.facts.resize(start + FACT_SAMPLE, 0);
+        self.facts[start..start + facts.len()].copy_from_slice(facts);
+        self.fact_counts.push(fact_count);
+        d
+    }
+
+    pub(crate) fn get(&self, d: u32) -> SketchRef<'_> {
+        let i = d as usize;
+        let len = (self.fact_counts[i] as usize).min(FACT_SAMPLE);
+        SketchRef {
+            slots: &self.slots[i * self.k..(i + 1) * self.k],
+            shingles: self.shingles[i],
+            facts: &self.facts[i * FACT_SAMPLE..i * FACT_SAMPLE + len],
+            fact_count: self.fact_counts[i],
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.shingles.len()
-    }
-
-    /// Estimated Jaccard and containment of documents `a` and `b`.
-    pub(crate) fn similarity(&self, a: u32, b: u32) -> (f64, Estimate) {
-        let j = matching_share(self.sig(a), self.sig(b));
-        let je = Estimate {
-            value: j,
-            std_error: jaccard_std_error(j, self.k),
-        };
-        let c = containment_from_jaccard(je, self.shingles[a as usize], self.shingles[b as usize]);
-        (j, c)
     }
 }
 
 /// Decides whether a pair of documents are copies.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Verifier<'a> {
-    pub(crate) matrix: &'a SignatureMatrix,
     pub(crate) config: &'a CopyConfig,
+}
+
+/// The outcome of verifying one pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Verdict {
+    pub(crate) jaccard: f64,
+    pub(crate) containment: f64,
+    pub(crate) facts: Option<f64>,
+    /// The similarity that decided, when the pair passes.
+    pub(crate) score: Option<f32>,
 }
 
 impl Verifier<'_> {
     /// The pair's similarity when it passes, `None` otherwise.
-    pub(crate) fn score(&self, a: u32, b: u32) -> Option<f32> {
-        self.passes(a, b, 1.0)
+    pub(crate) fn score(&self, a: SketchRef<'_>, b: SketchRef<'_>) -> Option<f32> {
+        self.judge(a, b, 1.0).score
     }
 
     /// Whether a member stays close enough to its group's representative:
-    /// the same test with both thresholds scaled by [`CopyConfig::drift`].
-    pub(crate) fn close(&self, rep: u32, m: u32) -> Option<f32> {
-        self.passes(rep, m, self.config.drift)
+    /// the same test with every threshold scaled by [`CopyConfig::drift`].
+    pub(crate) fn close(&self, rep: SketchRef<'_>, m: SketchRef<'_>) -> Option<f32> {
+        self.judge(rep, m, self.config.drift).score
     }
 
-    fn passes(&self, a: u32, b: u32, scale: f64) -> Option<f32> {
-        let (j, c) = self.matrix.similarity(a, b);
-        if j >= self.config.jaccard * scale {
-            return Some(j as f32);
+    pub(crate) fn judge(&self, a: SketchRef<'_>, b: SketchRef<'_>, scale: f64) -> Verdict {
+        let cfg = self.config;
+        let (j, c) = a.similarity(&b);
+        let facts = fact_agreement(
+            a.facts,
+            a.fact_count,
+            b.facts,
+            b.fact_count,
+            cfg.min_facts as usize,
+        );
+        let small = a.shingles.min(b.shingles);
+        let wording = if j >= cfg.jaccard * scale {
+            Some(j)
+        } else if small >= cfg.min_containment_shingles && c.value >= cfg.containment * scale {
+            Some(c.value)
+        } else {
+            None
+        };
+        // Shared wording is not enough: copies keep their names and numbers,
+        // templated reports about different events do not.
+        let score = match (wording, facts) {
+            (Some(_), Some(f)) if f < cfg.facts * scale => None,
+            (w, _) => w.map(|x| x as f32),
+        };
+        Verdict {
+            jaccard: j,
+            containment: c.value,
+            facts,
+            score,
         }
-        let small = self.matrix.shingles[a as usize].min(self.matrix.shingles[b as usize]);
-        if small >= self.config.min_containment_shingles
-            && c.value >= self.config.containment * scale
-        {
-            return Some(c.value as f32);
-        }
-        None
     }
 }
 
@@ -103,7 +187,7 @@ pub(crate) fn find_copy_groups(
     params: LshParams,
     config: &CopyConfig,
 ) -> CopyGroups {
-    let verifier = Verifier { matrix, config };
+    let verifier = Verifier { config };
     let docs: Vec<u32> = (0..matrix.len() as u32)
         .filter(|&d| matrix.shingles[d as usize] > 0)
         .collect();
@@ -113,10 +197,10 @@ pub(crate) fn find_copy_groups(
         &docs,
         params,
         config.max_bucket,
-        |a, b| verifier.score(a, b),
+        |a, b| verifier.score(matrix.get(a), matrix.get(b)),
     );
     let (leader, score) = group_without_chaining(matrix.len(), &edges, &matrix.shingles, |a, b| {
-        verifier.close(a, b)
+        verifier.close(matrix.get(a), matrix.get(b))
     });
     CopyGroups {
         leader,

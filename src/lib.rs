@@ -8,6 +8,7 @@ mod config;
 mod copies;
 mod error;
 pub mod eval;
+mod index;
 pub mod io;
 pub mod lsh;
 pub mod sketch;
@@ -19,4 +20,5 @@ pub use config::{
     Config, CopyConfig, Limits, OversizePolicy, Scheme, Shingling, SketchConfig, DEFAULT_SEED,
 };
 pub use error::{Error, Result};
+pub use index::{CopyIndex, Match};
 pub use sketch::{Estimate, MinHasher, Signature, SketchParams};

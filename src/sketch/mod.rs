@@ -5,7 +5,7 @@ mod minhash;
 
 pub use minhash::{MinHasher, Signature};
 
-pub(crate) use minhash::{SignOutcome, SignScratch};
+pub(crate) use minhash::SignScratch;
 
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +100,48 @@ pub(crate) fn containment_from_jaccard(j: Estimate, size_a: u32, size_b: u32) ->
     }
 }
 
+/// How far the facts (names, numbers) of two documents agree: the estimated
+/// share of the facts of the document with fewer of them that the other one
+/// also has, from their bottom-`k` samples (ascending, distinct; `count` is the
+/// number of distinct facts, of which the sample holds the smallest
+/// `min(count, k)`).
+///
+/// Only the sample elements at or below the other sample's largest value are
+/// judged (there, membership in the sample equals membership in the set).
+/// `None` when fewer than `min_facts` can be judged: short or lower-case
+/// texts carry no fact evidence, and a headline written in title case next to
+/// one in sentence case must not count as a contradiction.
+pub(crate) fn fact_agreement(
+    a: &[u32],
+    a_count: u32,
+    b: &[u32],
+    b_count: u32,
+    min_facts: usize,
+) -> Option<f64> {
+    let (x, y, y_count) = if (a_count, a) <= (b_count, b) {
+        (a, b, b_count)
+    } else {
+        (b, a, a_count)
+    };
+    let bound = if y.len() as u32 == y_count {
+        u32::MAX
+    } else {
+        *y.last()?
+    };
+    let (mut seen, mut hit) = (0usize, 0usize);
+    let mut j = 0;
+    for &v in x.iter().take_while(|&&v| v <= bound) {
+        seen += 1;
+        while j < y.len() && y[j] < v {
+            j += 1;
+        }
+        if j < y.len() && y[j] == v {
+            hit += 1;
+        }
+    }
+    (seen >= min_facts.max(1)).then(|| hit as f64 / seen as f64)
+}
+
 /// The SplitMix64 finaliser: a fast bijective mixer for deriving per-slot
 /// seeds and densification probes from one seed.
 #[inline]
@@ -135,6 +177,30 @@ mod tests {
             std_error: 0.0,
         };
         assert!((containment_from_jaccard(j, 80, 80).value - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fact_agreement_cases() {
+        // Exact (full) samples.
+        assert_eq!(
+            fact_agreement(&[1, 2, 3, 4], 4, &[1, 2, 3, 4, 9], 5, 3),
+            Some(1.0)
+        );
+        assert_eq!(
+            fact_agreement(&[1, 2, 3, 4, 9], 5, &[1, 2, 3, 4], 4, 3),
+            Some(1.0)
+        );
+        assert_eq!(
+            fact_agreement(&[1, 2, 3, 4], 4, &[1, 2, 7, 8], 4, 3),
+            Some(0.5)
+        );
+        // Too few facts on the smaller side: no evidence either way.
+        assert_eq!(fact_agreement(&[1, 2], 2, &[5, 6, 7, 8, 9], 5, 3), None);
+        // Truncated sample of b: only a's values up to b's largest sampled value count.
+        assert_eq!(
+            fact_agreement(&[1, 2, 3, 50], 4, &[1, 2, 3, 10], 100, 3),
+            Some(1.0)
+        );
     }
 
     #[test]

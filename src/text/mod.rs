@@ -6,7 +6,7 @@ mod tokenize;
 
 pub use normalize::{normalize, normalize_into, NORMALIZER_VERSION};
 pub use shingle::Shingler;
-pub use tokenize::tokenize;
+pub use tokenize::{facts, tokenize};
 
 pub(crate) use shingle::{count_distinct, ShingleScratch};
 pub(crate) use tokenize::{for_each_token, TokenScratch};

@@ -38,8 +38,10 @@ pub struct Shingler {
 #[derive(Default, Debug)]
 pub(crate) struct ShingleScratch {
     tokens: TokenScratch,
-    word_hashes: Vec<u8>,
+    word_hashes: Vec<u64>,
     normalized: String,
+    /// High 32 bits of the word hashes of the fact tokens of the last text, in order.
+    pub(crate) facts: Vec<u32>,
 }
 
 impl Shingler {
@@ -77,27 +79,41 @@ impl Shingler {
 
     fn word_shingles(&self, text: &str, w: usize, s: &mut ShingleScratch, out: &mut Vec<u64>) {
         let seed = self.seed;
-        let bytes = &mut s.word_hashes;
-        bytes.clear();
-        for_each_token(text, &mut s.tokens, |t, _| {
-            bytes.extend_from_slice(&xxh3_64_with_seed(t, seed).to_le_bytes())
+        let words = &mut s.word_hashes;
+        let facts = &mut s.facts;
+        words.clear();
+        facts.clear();
+        for_each_token(text, &mut s.tokens, |t, fact| {
+            let h = xxh3_64_with_seed(t, seed);
+            words.push(h);
+            if fact {
+                facts.push((h >> 32) as u32);
+            }
         });
-        let words = bytes.len() / 8;
-        if words == 0 {
+        if words.is_empty() {
             return;
         }
         let shingle_seed = seed ^ SHINGLE_DOMAIN;
-        let w = w.min(words);
-        out.reserve(words + 1 - w);
-        out.extend(
-            bytes
-                .windows(8 * w)
-                .step_by(8)
-                .map(|window| xxh3_64_with_seed(window, shingle_seed)),
-        );
+        let w = w.min(words.len());
+        out.reserve(words.len() + 1 - w);
+        let mut buf = [0u8; 8 * 16];
+        for window in words.windows(w) {
+            for (dst, h) in buf.chunks_exact_mut(8).zip(window) {
+                dst.copy_from_slice(&h.to_le_bytes());
+            }
+            out.push(xxh3_64_with_seed(&buf[..8 * w], shingle_seed));
+        }
     }
 
     fn char_shingles(&self, text: &str, n: usize, s: &mut ShingleScratch, out: &mut Vec<u64>) {
+        let seed = self.seed;
+        let facts = &mut s.facts;
+        facts.clear();
+        for_each_token(text, &mut s.tokens, |t, fact| {
+            if fact {
+                facts.push((xxh3_64_with_seed(t, seed) >> 32) as u32);
+            }
+        });
         normalize_into(text, &mut s.normalized);
         let t = s.normalized.as_str();
         if t.is_empty() || !t.chars().any(char::is_alphanumeric) {
@@ -115,36 +131,38 @@ impl Shingler {
     }
 }
 
-/// Number of distinct values in `hashes`, using `table` as scratch space.
-pub(crate) fn count_distinct(hashes: &[u64], table: &mut Vec<u64>) -> u32 {
-    // Open addressing over a power-of-two table at most half full; 0 marks an
-    // empty slot, so the value 0 is counted apart.
-    let cap = (hashes.len() * 2).next_power_of_two().max(16);
-    table.clear();
-    table.resize(cap, 0);
-    let mask = cap - 1;
-    let mut zero = false;
-    let mut distinct = 0u32;
+/// Number of distinct values in `hashes`, using `scratch` as working space.
+///
+/// A bitmap of about eight bits per value finds, without branches, every value
+/// whose bit was already set: the repeats and a few chance collisions. Only
+/// those candidates are sorted to count the real repeats exactly, so a typical
+/// article costs one pass and a sort of a few dozen values.
+pub(crate) fn count_distinct(hashes: &[u64], scratch: &mut Vec<u64>) -> u32 {
+    let n = hashes.len();
+    let bits = (n * 8).next_power_of_two().max(1024);
+    let words = bits / 64;
+    scratch.clear();
+    scratch.resize(2 * words, 0);
+    let (seen, collided) = scratch.split_at_mut(words);
+    let mask = bits as u64 - 1;
     for &h in hashes {
-        if h == 0 {
-            zero = true;
-            continue;
-        }
-        let mut i = (h as usize) & mask;
-        loop {
-            let slot = table[i];
-            if slot == 0 {
-                table[i] = h;
-                distinct += 1;
-                break;
-            }
-            if slot == h {
-                break;
-            }
-            i = (i + 1) & mask;
-        }
+        let i = (h & mask) as usize;
+        let (w, m) = (i / 64, 1u64 << (i % 64));
+        collided[w] |= seen[w] & m;
+        seen[w] |= m;
     }
-    distinct + u32::from(zero)
+    let mut suspects: Vec<u64> = hashes
+        .iter()
+        .copied()
+        .filter(|&h| {
+            let i = (h & mask) as usize;
+            collided[i / 64] & (1u64 << (i % 64)) != 0
+        })
+        .collect();
+    let before = suspects.len();
+    suspects.sort_unstable();
+    suspects.dedup();
+    (n - (before - suspects.len())) as u32
 }
 
 #[cfg(test)]
@@ -206,5 +224,17 @@ mod tests {
         assert_eq!(count_distinct(&[0, 0, 5, 5, 7], &mut t), 3);
         let many: Vec<u64> = (0..1000u64).map(|i| i % 300).collect();
         assert_eq!(count_distinct(&many, &mut t), 300);
+        let spread: Vec<u64> = (0..5000u64)
+            .map(|i| (i % 2100).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        assert_eq!(count_distinct(&spread, &mut t), 2100);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn distinct_count_matches_a_set(v in proptest::collection::vec(0u64..2000, 0..3000)) {
+            let exact = v.iter().collect::<std::collections::HashSet<_>>().len() as u32;
+            proptest::prop_assert_eq!(count_distinct(&v, &mut Vec::new()), exact);
+        }
     }
 }

@@ -54,7 +54,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
 /// use storyhash::text::facts;
 /// assert_eq!(
 ///     facts("Barack Obama met Vladimir Putin in Hangzhou. They spoke for 90 minutes."),
-///     ["barack", "obama", "vladimir", "putin", "hangzhou", "90"]
+///     ["obama", "vladimir", "putin", "hangzhou", "90"] // "Barack" starts the sentence
 /// );
 /// ```
 pub fn facts(text: &str) -> Vec<String> {
@@ -108,8 +108,12 @@ fn starts_sentence(text: &[u8], start: usize) -> bool {
 /// normalisation is only lower-casing and white space folding, neither of which
 /// moves a word boundary.
 fn is_plain_ascii(b: &[u8]) -> bool {
-    b.iter()
-        .all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t' || c == b'\r')
+    // Chunks without an early exit inside, so the compiler vectorises the test.
+    b.chunks(64).all(|chunk| {
+        chunk.iter().fold(true, |ok, &c| {
+            ok & ((0x20..0x7f).contains(&c) | (c == b'\n') | (c == b'\t') | (c == b'\r'))
+        })
+    })
 }
 
 /// UAX #29 word-break classes, restricted to ASCII.
@@ -140,65 +144,83 @@ const fn class_of(b: u8) -> Class {
     }
 }
 
-const CLASSES: [Class; 128] = {
-    let mut t = [Class::Other; 128];
+/// Byte flags for the fast path: [`WORD`] bytes always join each other
+/// (WB5, WB8-WB10, WB13a/b), the `MID_*` ones join two letters or two digits
+/// around them (WB6/7, WB11/12).
+const WORD: u8 = 1;
+const LETTER: u8 = 2;
+const DIGIT: u8 = 4;
+const MID_LETTER: u8 = 8;
+const MID_NUM: u8 = 16;
+const UPPER: u8 = 32;
+
+static FLAGS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut i = 0;
     while i < 128 {
-        t[i] = class_of(i as u8);
+        t[i] = match class_of(i as u8) {
+            Class::Letter if (i as u8).is_ascii_uppercase() => WORD | LETTER | UPPER,
+            Class::Letter => WORD | LETTER,
+            Class::Digit => WORD | DIGIT,
+            Class::ExtendNumLet => WORD,
+            Class::MidLetter => MID_LETTER,
+            Class::MidNum => MID_NUM,
+            Class::MidNumLetQ => MID_LETTER | MID_NUM,
+            Class::Other => 0,
+        };
         i += 1;
     }
     t
 };
 
-#[inline]
-fn class_at(b: &[u8], i: usize) -> Class {
-    match b.get(i) {
-        Some(&c) => CLASSES[(c & 0x7f) as usize],
-        None => Class::Other,
-    }
-}
-
-/// Whether UAX #29 puts no boundary between `b[i - 1]` and `b[i]` (rules WB5 to WB13b).
-#[inline]
-fn joins(b: &[u8], i: usize) -> bool {
-    use Class::*;
-    let x = class_at(b, i - 1);
-    let y = class_at(b, i);
-    match (x, y) {
-        (Letter | Digit, Letter | Digit) => true,
-        (Letter | Digit | ExtendNumLet, ExtendNumLet) => true,
-        (ExtendNumLet, Letter | Digit) => true,
-        (Letter, MidLetter | MidNumLetQ) => class_at(b, i + 1) == Letter,
-        (MidLetter | MidNumLetQ, Letter) => i >= 2 && class_at(b, i - 2) == Letter,
-        (Digit, MidNum | MidNumLetQ) => class_at(b, i + 1) == Digit,
-        (MidNum | MidNumLetQ, Digit) => i >= 2 && class_at(b, i - 2) == Digit,
-        _ => false,
-    }
-}
-
 fn ascii_tokens(b: &[u8], token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], bool)) {
     let n = b.len();
     let mut i = 0;
     while i < n {
-        let c = class_at(b, i);
-        if !matches!(c, Class::Letter | Class::Digit | Class::ExtendNumLet) {
-            i += 1;
-            continue;
+        match b[i..].iter().position(|&c| FLAGS[c as usize] & WORD != 0) {
+            Some(skip) => i += skip,
+            None => break,
         }
         let start = i;
-        let mut alnum = c != Class::ExtendNumLet;
-        let mut digit = c == Class::Digit;
-        i += 1;
-        while i < n && joins(b, i) {
-            alnum |= b[i].is_ascii_alphanumeric();
-            digit |= b[i].is_ascii_digit();
-            i += 1;
+        let mut seen = 0u8;
+        loop {
+            // Iterating the tail, rather than indexing, keeps bounds checks out
+            // of the loop that sees most bytes of the text.
+            for &c in &b[i..] {
+                let f = FLAGS[c as usize];
+                if f & WORD == 0 {
+                    break;
+                }
+                seen |= f;
+                i += 1;
+            }
+            // A middle character joins when the same kind (letter or digit)
+            // stands on both sides of it.
+            if i + 1 < n {
+                let m = FLAGS[b[i] as usize];
+                if m & (MID_LETTER | MID_NUM) != 0 {
+                    let both = FLAGS[b[i - 1] as usize] & FLAGS[b[i + 1] as usize];
+                    if (m & MID_LETTER != 0 && both & LETTER != 0)
+                        || (m & MID_NUM != 0 && both & DIGIT != 0)
+                    {
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+            break;
         }
-        if alnum {
+        // A run of underscores alone is not a word.
+        if b[start] == b'_' && !b[start..i].iter().any(u8::is_ascii_alphanumeric) {
+            continue;
+        }
+        let fact = seen & DIGIT != 0
+            || (b[start].is_ascii_uppercase() && i - start > 1 && !starts_sentence(b, start));
+        if seen & UPPER == 0 {
+            emit(&b[start..i], fact);
+        } else {
             token.clear();
             token.extend(b[start..i].iter().map(u8::to_ascii_lowercase));
-            let fact = digit
-                || (b[start].is_ascii_uppercase() && i - start > 1 && !starts_sentence(b, start));
             emit(token, fact);
         }
     }

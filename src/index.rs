@@ -1,0 +1,332 @@
+//! An incremental copy index: insert and remove articles one at a time or in
+//! batches, and ask which indexed articles a text is a copy of.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::article::Article;
+use crate::config::Config;
+use crate::copies::{SignatureMatrix, Verifier, FACT_SAMPLE};
+use crate::error::{Error, Result};
+use crate::lsh::{BandTables, LshParams, RECALL_WEIGHT};
+use crate::sketch::{MinHasher, SignScratch};
+
+/// An indexed article similar to a query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Match {
+    /// The indexed article's id.
+    pub id: String,
+    /// Estimated Jaccard similarity of the two shingle sets.
+    pub jaccard: f64,
+    /// Estimated containment of the smaller document in the larger.
+    pub containment: f64,
+    /// Estimated share of the facts (names, numbers) of the document with
+    /// fewer of them found in the other; `None` when too few to judge.
+    pub facts: Option<f64>,
+    /// Whether the pair passes the copy tier's verification.
+    pub is_copy: bool,
+}
+
+/// An index of article sketches for incremental near-duplicate search.
+///
+/// It uses the copy tier's configuration (signatures, banding, verification)
+/// so that a query answers "which indexed articles would the batch
+/// [`Clusterer`](crate::Clusterer) call copies of this text?".
+///
+/// # Example
+/// ```
+/// use storyhash::{Article, Config, CopyIndex};
+/// let mut index = CopyIndex::new(&Config::default())?;
+/// let wire = "Firefighters in Lanmore battled a blaze at the old Corran textile mill \
+///             for six hours on Sunday before bringing it under control, the county fire service said.";
+/// index.insert(&Article::new("wire-1", wire))?;
+/// index.insert(&Article::new("other", "Parliament passed the revised farm subsidy bill by 212 votes to 190."))?;
+/// let hits = index.query(&format!("LANMORE (Staff) - {wire} More to follow."), 5)?;
+/// assert_eq!(hits[0].id, "wire-1");
+/// assert!(hits[0].is_copy);
+/// index.remove("wire-1")?;
+/// assert!(index.query(wire, 5)?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct CopyIndex {
+    config: Config,
+    signer: MinHasher,
+    lsh: LshParams,
+    matrix: SignatureMatrix,
+    ids: Vec<String>,
+    live: Vec<bool>,
+    by_id: HashMap<String, u32>,
+    tables: BandTables,
+}
+
+/// One article's sketch, ready to insert or query.
+struct Sketch {
+    slots: Vec<u32>,
+    shingles: u32,
+    facts: Vec<u32>,
+    fact_count: u32,
+}
+
+impl CopyIndex {
+    /// An empty index for `config`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn new(config: &Config) -> Result<Self> {
+        config.validate()?;
+        let signer = MinHasher::with_limits(&config.sketch, &config.limits)?;
+        let lsh = match config.copies.bands {
+            Some((b, r)) => LshParams::new(b, r, config.sketch.num_perm)?,
+            None => LshParams::optimal(
+                config.copies.candidate_threshold,
+                config.sketch.num_perm,
+                RECALL_WEIGHT,
+            )?,
+        };
+        Ok(CopyIndex {
+            config: config.clone(),
+            matrix: SignatureMatrix::with_capacity(signer.num_perm(), 0),
+            signer,
+            lsh,
+            ids: Vec::new(),
+            live: Vec::new(),
+            by_id: HashMap::new(),
+            tables: BandTables::new(lsh.bands()),
+        })
+    }
+
+    /// Number of articles in the index.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// True when the index holds no article.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Whether an article with this id is indexed.
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    fn sketch(&self, text: &str, scratch: &mut SignScratch) -> Result<Sketch> {
+        let mut slots = vec![0; self.signer.num_perm()];
+        let outcome = self.signer.sign_into(text, scratch, &mut slots)?;
+        let (facts, fact_count) = scratch.fact_sample(FACT_SAMPLE);
+        Ok(Sketch {
+            slots,
+            shingles: outcome.shingles,
+            facts: facts.to_vec(),
+            fact_count,
+        })
+    }
+
+    fn add(&mut self, id: String, s: Sketch) {
+        let d = self
+            .matrix
+            .push(&s.slots, s.shingles, &s.facts, s.fact_count);
+        self.tables.insert(&s.slots, self.lsh, d);
+        self.ids.push(id.clone());
+        self.live.push(true);
+        self.by_id.insert(id, d);
+    }
+
+    /// Adds one article.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateId`] when the id is already indexed (nothing changes);
+    /// [`Error::EmptyDocument`] or [`Error::DocumentTooLarge`] as for signing.
+    pub fn insert(&mut self, article: &Article) -> Result<()> {
+        if let Some(&d) = self.by_id.get(&article.id) {
+            return Err(Error::DuplicateId {
+                id: article.id.clone(),
+                first: d as usize,
+                second: self.ids.len(),
+            });
+        }
+        let s = self.sketch(&article.text, &mut SignScratch::default())?;
+        self.add(article.id.clone(), s);
+        Ok(())
+    }
+
+    /// Adds many articles, signing them in parallel. All or nothing: when any
+    /// article is refused, none is added and the error names the first one.
+    ///
+    /// # Errors
+    /// As [`insert`](Self::insert), with the position in `articles`.
+    pub fn insert_batch(&mut self, articles: &[Article]) -> Result<()> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(articles.len());
+        for (i, a) in articles.iter().enumerate() {
+            if let Some(&d) = self.by_id.get(&a.id) {
+                return Err(Error::DuplicateId {
+                    id: a.id.clone(),
+                    first: d as usize,
+                    second: i,
+                });
+            }
+            if let Some(first) = seen.insert(&a.id, i) {
+                return Err(Error::DuplicateId {
+                    id: a.id.clone(),
+                    first,
+                    second: i,
+                });
+            }
+        }
+        let sketches: Vec<Result<Sketch>> = articles
+            .par_iter()
+            .enumerate()
+            .map_init(SignScratch::default, |scratch, (i, a)| {
+                self.sketch(&a.text, scratch).map_err(|e| e.at_index(i))
+            })
+            .collect();
+        let sketches: Vec<Sketch> = sketches.into_iter().collect::<Result<_>>()?;
+        for (a, s) in articles.iter().zip(sketches) {
+            self.add(a.id.clone(), s);
+        }
+        Ok(())
+    }
+
+    /// Removes an article.
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] when no article has this id.
+    pub fn remove(&mut self, id: &str) -> Result<()> {
+        let d = self
+            .by_id
+            .remove(id)
+            .ok_or_else(|| Error::UnknownId(id.to_owned()))?;
+        let slots = self.matrix.get(d).slots.to_vec();
+        self.tables.remove(&slots, self.lsh, d);
+        self.live[d as usize] = false;
+        Ok(())
+    }
+
+    /// The indexed articles that share a band with `text`, best first: copies
+    /// before non-copies, then by decreasing similarity (the larger of Jaccard
+    /// and containment), then by id. At most `top_k` are returned.
+    ///
+    /// # Errors
+    /// As for signing `text`.
+    pub fn query(&self, text: &str, top_k: usize) -> Result<Vec<Match>> {
+        let q = self.sketch(text, &mut SignScratch::default())?;
+        let qref = crate::copies::SketchRef {
+            slots: &q.slots,
+            shingles: q.shingles,
+            facts: &q.facts,
+            fact_count: q.fact_count,
+        };
+        let verifier = Verifier {
+            config: &self.config.copies,
+        };
+        let mut out: Vec<Match> = self
+            .tables
+            .candidates(&q.slots, self.lsh)
+            .into_iter()
+            .filter(|&d| self.live[d as usize])
+            .map(|d| {
+                let v = verifier.judge(qref, self.matrix.get(d), 1.0);
+                Match {
+                    id: self.ids[d as usize].clone(),
+                    jaccard: v.jaccard,
+                    containment: v.containment,
+                    facts: v.facts,
+                    is_copy: v.score.is_some(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.is_copy
+                .cmp(&a.is_copy)
+                .then(
+                    b.jaccard
+                        .max(b.containment)
+                        .total_cmp(&a.jaccard.max(a.containment)),
+                )
+                .then(a.id.cmp(&b.id))
+        });
+        out.truncate(top_k);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A seeded word generator for test texts.
+    fn text(seed: u64, words: usize) -> String {
+        let mut x = seed;
+        (0..words)
+            .map(|_| {
+                x = crate::sketch::mix64(x.wrapping_add(1));
+                format!("w{}", x % 5000)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn batch_insert_is_atomic() {
+        let mut idx = CopyIndex::new(&Config::default()).unwrap();
+        let batch = vec![
+            Article::new("a", text(1, 100)),
+            Article::new("b", ""),
+            Article::new("c", text(3, 100)),
+        ];
+        assert!(matches!(
+            idx.insert_batch(&batch),
+            Err(Error::EmptyDocument { index: Some(1) })
+        ));
+        assert!(idx.is_empty());
+        let dup = vec![
+            Article::new("a", text(1, 100)),
+            Article::new("a", text(2, 100)),
+        ];
+        assert!(matches!(
+            idx.insert_batch(&dup),
+            Err(Error::DuplicateId { .. })
+        ));
+        assert!(idx.is_empty());
+    }
+
+    #[test]
+    fn random_operations_match_a_model() {
+        // Replay a seeded sequence of inserts, removes and queries against a
+        // plain model: the set of live ids, and exact copies that must be found.
+        let mut idx = CopyIndex::new(&Config::default()).unwrap();
+        let mut model: HashMap<String, u64> = HashMap::new();
+        let mut x = 7u64;
+        for step in 0..400 {
+            x = crate::sketch::mix64(x);
+            let seed = x % 60;
+            let id = format!("doc{seed}");
+            match x % 3 {
+                0 | 1 => {
+                    let r = idx.insert(&Article::new(id.clone(), text(seed, 80)));
+                    if model.contains_key(&id) {
+                        assert!(matches!(r, Err(Error::DuplicateId { .. })), "step {step}");
+                    } else {
+                        r.unwrap();
+                        model.insert(id, seed);
+                    }
+                }
+                _ => {
+                    let r = idx.remove(&id);
+                    assert_eq!(r.is_ok(), model.remove(&id).is_some(), "step {step}");
+                }
+            }
+            assert_eq!(idx.len(), model.len());
+            let probe = x % 60;
+            let hits = idx.query(&text(probe, 80), 3).unwrap();
+            let expected = model.contains_key(&format!("doc{probe}"));
+            assert_eq!(
+                hits.first().map(|m| m.id.clone()),
+                expected.then(|| format!("doc{probe}")),
+                "step {step}"
+            );
+        }
+    }
+}

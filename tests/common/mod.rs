@@ -1,0 +1,128 @@
+//! Helpers shared by the integration tests: the bundled sample corpus, the
+//! real corpora in `../shared` (skipped when absent) and a seeded generator of
+//! near-duplicate articles with known edits.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use storyhash::io::{read_input, ReadOptions};
+use storyhash::Article;
+
+pub fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bundled sample and its gold labels: (articles, story per article, copy group per article).
+pub fn sample() -> (Vec<Article>, Vec<String>, Vec<String>) {
+    let path = manifest().join("examples/data/sample.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut stories = Vec::new();
+    let mut copies = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        stories.push(v["story"].as_str().unwrap().to_owned());
+        copies.push(v["copy"].as_str().unwrap().to_owned());
+    }
+    let (articles, _) = read_input(&path, ReadOptions::default()).unwrap();
+    (articles, stories, copies)
+}
+
+/// `../shared/<rel>` next to the checkout, when it exists.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = manifest().join("..").join("shared").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} is not available", p.display());
+        None
+    }
+}
+
+/// SplitMix64: a tiny deterministic generator for test data.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "ren", "tis", "mar", "vo", "del", "sun", "ha", "bri", "te", "gon", "ul", "pe",
+    "ras", "mi", "dor", "cal", "en", "fa",
+];
+
+/// A pseudo-word from a Zipf-like vocabulary of about 20,000 words.
+fn word(r: &mut Rng) -> String {
+    let rank = (20_000f64.powf(r.unit())) as u64;
+    let mut x = rank.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1;
+    let mut w = String::new();
+    for _ in 0..(2 + rank % 3) {
+        w.push_str(SYLLABLES[(x % SYLLABLES.len() as u64) as usize]);
+        x /= SYLLABLES.len() as u64;
+    }
+    if rank % 11 == 0 {
+        // Some names and numbers, so that texts carry facts.
+        let mut c = w.chars();
+        let first = c.next().unwrap().to_ascii_uppercase();
+        return format!("{first}{}", c.as_str());
+    }
+    if rank % 13 == 0 {
+        return format!("{}", rank * 7 % 1000);
+    }
+    w
+}
+
+/// An article of about `words` words in sentences and paragraphs.
+pub fn article(r: &mut Rng, words: usize) -> String {
+    let mut out = String::new();
+    for i in 0..words {
+        let w = word(r);
+        if i > 0 {
+            out.push(if i % 60 == 0 { '\n' } else { ' ' });
+        }
+        out.push_str(&w);
+        if r.below(12) == 0 {
+            out.push('.');
+        }
+    }
+    out.push('.');
+    out
+}
+
+/// A syndicated version of `text`: any of boilerplate, truncation, word substitutions.
+pub fn version(r: &mut Rng, text: &str) -> (String, &'static str) {
+    let words: Vec<&str> = text.split(' ').collect();
+    match r.below(4) {
+        0 => (
+            format!("By Staff Reporter | Published today\n{text}\nSubscribe to our newsletter for more."),
+            "boilerplate",
+        ),
+        1 => {
+            let keep = words.len() * (5 + r.below(5) as usize) / 10;
+            (words[..keep].join(" "), "truncate")
+        }
+        2 => {
+            let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+            let n = w.len() / 40;
+            for _ in 0..n {
+                let i = r.below(w.len() as u64) as usize;
+                w[i] = "changed".to_owned();
+            }
+            (w.join(" "), "wordsub")
+        }
+        _ => (text.to_owned(), "exact"),
+    }
+}

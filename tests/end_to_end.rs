@@ -1,0 +1,232 @@
+//! End-to-end behaviour of the copy tier on the bundled sample, on generated
+//! near-duplicates checked against brute force, and on the real seeds.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+
+use storyhash::eval::score;
+use storyhash::text::Shingler;
+use storyhash::{Article, Clusterer, Clustering, Config, Shingling, DEFAULT_SEED};
+
+use common::{article, sample, shared, version, Rng};
+
+fn copy_ids(r: &Clustering) -> Vec<String> {
+    (0..r.len())
+        .map(|i| r.copy_group_of(i).id().to_owned())
+        .collect()
+}
+
+fn story_ids(r: &Clustering) -> Vec<String> {
+    (0..r.len())
+        .map(|i| r.story_of(i).id().to_owned())
+        .collect()
+}
+
+#[test]
+fn sample_copies_are_grouped_and_events_kept_apart() {
+    let (articles, stories, copies) = sample();
+    let result = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&articles)
+        .unwrap();
+    let predicted = copy_ids(&result);
+    let s = score(&predicted, &copies);
+    assert_eq!(s.pair_recall, 1.0, "every syndicated copy grouped: {s:?}");
+    assert_eq!(s.pair_precision, 1.0, "no false copy: {s:?}");
+    // No copy group holds two different events (the two earthquakes, the two fires).
+    let mut events_of_group: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for (g, e) in predicted.iter().zip(&stories) {
+        events_of_group.entry(g).or_default().insert(e);
+    }
+    for (g, events) in events_of_group {
+        assert_eq!(events.len(), 1, "copy group {g} spans events {events:?}");
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    let (articles, _, _) = sample();
+    let mut r = Rng(11);
+    let mut more = articles.clone();
+    for i in 0..300 {
+        let a = article(&mut r, 200);
+        let (v, _) = version(&mut r, &a);
+        more.push(Article::new(format!("gen{i}a"), a));
+        more.push(Article::new(format!("gen{i}b"), v));
+    }
+    let clusterer = Clusterer::new(Config::default()).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let result = pool.install(|| clusterer.cluster(&more).unwrap());
+        (copy_ids(&result), story_ids(&result))
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(5));
+}
+
+#[test]
+fn input_order_does_not_change_groups() {
+    let (articles, _, _) = sample();
+    let clusterer = Clusterer::new(Config::default()).unwrap();
+    let forward = clusterer.cluster(&articles).unwrap();
+    let mut reversed = articles.clone();
+    reversed.reverse();
+    let backward = clusterer.cluster(&reversed).unwrap();
+    let by_id = |r: &Clustering, a: &[Article]| -> HashMap<String, String> {
+        (0..a.len())
+            .map(|i| (a[i].id.clone(), r.copy_group_of(i).id().to_owned()))
+            .collect()
+    };
+    assert_eq!(by_id(&forward, &articles), by_id(&backward, &reversed));
+}
+
+/// Exact word-5 shingle sets, the brute-force oracle.
+fn shingle_sets(texts: &[String]) -> Vec<HashSet<u64>> {
+    let s = Shingler::new(Shingling::Words(5), DEFAULT_SEED);
+    texts
+        .iter()
+        .map(|t| s.shingles(t).unwrap().into_iter().collect())
+        .collect()
+}
+
+#[test]
+fn recall_and_precision_against_brute_force() {
+    for seed in [1u64, 2, 3] {
+        let mut r = Rng(seed);
+        let mut texts = Vec::new();
+        let mut origin = Vec::new();
+        for story in 0..400 {
+            let words = 150 + r.below(400) as usize;
+            let a = article(&mut r, words);
+            let versions = if r.below(3) == 0 { 1 + r.below(4) } else { 0 };
+            for _ in 0..versions {
+                texts.push(version(&mut r, &a).0);
+                origin.push(story);
+            }
+            texts.push(a);
+            origin.push(story);
+        }
+        let articles: Vec<Article> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Article::new(format!("{i:05}"), t.clone()))
+            .collect();
+        let result = Clusterer::new(Config::default())
+            .unwrap()
+            .cluster(&articles)
+            .unwrap();
+        let group = copy_ids(&result);
+        let sets = shingle_sets(&texts);
+        let (mut high_j, mut high_j_found, mut contained, mut contained_found) = (0, 0, 0, 0);
+        for i in 0..texts.len() {
+            for j in i + 1..texts.len() {
+                let inter = sets[i].intersection(&sets[j]).count() as f64;
+                if inter == 0.0 {
+                    continue;
+                }
+                let jac = inter / (sets[i].len() as f64 + sets[j].len() as f64 - inter);
+                let small = sets[i].len().min(sets[j].len());
+                let cont = inter / small as f64;
+                let same = group[i] == group[j];
+                if jac >= 0.6 {
+                    high_j += 1;
+                    high_j_found += usize::from(same);
+                } else if cont >= 0.8 && small >= 30 {
+                    contained += 1;
+                    contained_found += usize::from(same);
+                }
+            }
+        }
+        let s = score(&group, &origin);
+        let jr = high_j_found as f64 / high_j.max(1) as f64;
+        let cr = contained_found as f64 / contained.max(1) as f64;
+        assert!(
+            jr >= 0.99,
+            "seed {seed}: recall of pairs with J >= 0.6 is {jr} ({high_j} pairs)"
+        );
+        assert!(
+            cr >= 0.95,
+            "seed {seed}: recall of contained pairs is {cr} ({contained} pairs)"
+        );
+        assert!(s.pair_precision >= 0.99, "seed {seed}: {s:?}");
+        assert!(
+            high_j > 100 && contained > 20,
+            "seed {seed}: too few pairs to judge"
+        );
+    }
+}
+
+#[test]
+fn seed_articles_copy_groups() {
+    let Some(dir) = shared("seeds") else { return };
+    let (mut articles, _) = storyhash::io::read_txt_dir(&dir, Default::default()).unwrap();
+    articles.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(articles.len(), 5);
+    let result = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&articles)
+        .unwrap();
+    let g = copy_ids(&result);
+    assert_eq!(g[0], g[4], "000 and 004 share whole paragraphs");
+    let distinct: HashSet<&String> = g[..4].iter().collect();
+    assert_eq!(
+        distinct.len(),
+        4,
+        "001, 002, 003 are independent write-ups: {g:?}"
+    );
+}
+
+#[test]
+fn real_near_copies_are_found() {
+    for corpus in ["ecbplus", "allsides_roundups"] {
+        let Some(dir) = shared(&format!("corpora/{corpus}")) else {
+            return;
+        };
+        let (articles, _) =
+            storyhash::io::read_input(&dir.join("docs.jsonl"), Default::default()).unwrap();
+        let result = Clusterer::new(Config::default())
+            .unwrap()
+            .cluster(&articles)
+            .unwrap();
+        let pos: HashMap<&str, usize> = articles
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i))
+            .collect();
+        let tsv = std::fs::read_to_string(dir.join("near_copies_derived.tsv")).unwrap();
+        let (mut n, mut found) = (0, 0);
+        for line in tsv.lines().skip(1) {
+            let f: Vec<&str> = line.split('\t').collect();
+            n += 1;
+            found += usize::from(
+                result.copy_group_of(pos[f[0]]).id() == result.copy_group_of(pos[f[1]]).id(),
+            );
+        }
+        assert!(
+            found as f64 >= 0.95 * n as f64,
+            "{corpus}: {found}/{n} near copies grouped"
+        );
+        if corpus == "ecbplus" {
+            // No copy group may span two gold events.
+            let gold: Vec<String> = std::fs::read_to_string(dir.join("docs.jsonl"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["story"].to_string())
+                .collect();
+            let mut events: HashMap<&str, HashSet<&str>> = HashMap::new();
+            for (i, g) in gold.iter().enumerate() {
+                events
+                    .entry(result.copy_group_of(i).id())
+                    .or_default()
+                    .insert(g);
+            }
+            let spanning = events.values().filter(|e| e.len() > 1).count();
+            assert_eq!(spanning, 0, "ecbplus copy groups spanning two events");
+        }
+    }
+}
