@@ -1,1 +1,111 @@
-fn main() {}
+//! Text to signature: tokenising, shingling and MinHash signing of ~4 KB
+//! news-like articles, both schemes, one thread and all threads, against a
+//! minimal straight-line baseline (split on non-alphanumerics, xxh3 per word
+//! and per 5-word shingle, one permutation into 128 bins).
+
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
+mod support;
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use storyhash::text::{tokenize, Shingler};
+use storyhash::{Config, MinHasher, Scheme, Shingling, DEFAULT_SEED};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// The minimal pipeline the README compares with.
+fn baseline(text: &str, words: &mut Vec<u64>) -> [u64; 128] {
+    words.clear();
+    let mut buf = Vec::new();
+    for w in text
+        .as_bytes()
+        .split(|c| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        buf.clear();
+        buf.extend(w.iter().map(u8::to_ascii_lowercase));
+        words.push(xxh3_64_with_seed(&buf, 1));
+    }
+    let mut bins = [u64::MAX; 128];
+    let mut b = [0u8; 40];
+    for win in words.windows(5) {
+        for (i, h) in win.iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&h.to_le_bytes());
+        }
+        let h = xxh3_64_with_seed(&b, 2);
+        let j = (((h >> 32) * 128) >> 32) as usize;
+        bins[j] = bins[j].min(h & 0xFFFF_FFFF);
+    }
+    bins
+}
+
+fn bench(c: &mut Criterion) {
+    let docs = support::articles(2000, 4000, 42);
+    let bytes: usize = docs.iter().map(String::len).sum();
+    let one = &docs[0];
+
+    let mut g = c.benchmark_group("text");
+    g.throughput(Throughput::Bytes(one.len() as u64));
+    g.bench_function("tokenize", |b| b.iter(|| tokenize(black_box(one)).len()));
+    let sh = Shingler::new(Shingling::Words(5), DEFAULT_SEED);
+    g.bench_function("shingle words(5)", |b| {
+        b.iter(|| sh.shingles(black_box(one)).unwrap().len())
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sign one article");
+    g.throughput(Throughput::Bytes(one.len() as u64));
+    for scheme in [Scheme::OnePermutation, Scheme::Classic] {
+        let s = MinHasher::new(&Config::default().with_scheme(scheme).sketch).unwrap();
+        g.bench_function(scheme.to_string(), |b| {
+            b.iter(|| s.sign(black_box(one)).unwrap())
+        });
+    }
+    let mut words = Vec::new();
+    g.bench_function("baseline", |b| {
+        b.iter(|| baseline(black_box(one), &mut words))
+    });
+    g.finish();
+
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut g = c.benchmark_group("sign 2000 articles");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(docs.len() as u64));
+    for scheme in [Scheme::OnePermutation, Scheme::Classic] {
+        let s = MinHasher::new(&Config::default().with_scheme(scheme).sketch).unwrap();
+        for t in [1, threads] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap();
+            g.bench_with_input(
+                BenchmarkId::new(scheme.to_string(), format!("{t} threads")),
+                &t,
+                |b, _| b.iter(|| pool.install(|| s.sign_batch(black_box(&docs))).len()),
+            );
+        }
+    }
+    g.bench_function("baseline/1 thread", |b| {
+        b.iter(|| {
+            docs.iter()
+                .map(|d| baseline(d, &mut words)[0])
+                .fold(0, u64::wrapping_add)
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sign 2000 articles (bytes)");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes as u64));
+    let s = MinHasher::new(&Config::default().sketch).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    g.bench_function("one-permutation/1 thread", |b| {
+        b.iter(|| pool.install(|| s.sign_batch(&docs)).len())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -323,8 +323,8 @@ impl Clustering {
         let id = |i: usize| articles[i].id.as_str();
         // Group members by representative.
         let mut by_leader: HashMap<u32, Vec<usize>> = HashMap::new();
-        for i in 0..n {
-            by_leader.entry(leader[i]).or_default().push(i);
+        for (i, &l) in leader.iter().enumerate() {
+            by_leader.entry(l).or_default().push(i);
         }
         let mut copy_groups: Vec<CopyGroup> = by_leader
             .into_iter()

@@ -306,11 +306,11 @@ mod tests {
             match x % 3 {
                 0 | 1 => {
                     let r = idx.insert(&Article::new(id.clone(), text(seed, 80)));
-                    if model.contains_key(&id) {
-                        assert!(matches!(r, Err(Error::DuplicateId { .. })), "step {step}");
-                    } else {
+                    if let std::collections::hash_map::Entry::Vacant(e) = model.entry(id) {
                         r.unwrap();
-                        model.insert(id, seed);
+                        e.insert(seed);
+                    } else {
+                        assert!(matches!(r, Err(Error::DuplicateId { .. })), "step {step}");
                     }
                 }
                 _ => {

@@ -97,7 +97,8 @@ pub fn parse_jsonl(
         .map(|(i, l)| (i as u64 + 1, l.strip_suffix(b"\r").unwrap_or(l)))
         .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
         .collect();
-    let parsed: Vec<(u64, std::result::Result<(Article, bool), String>)> = lines
+    type Parsed = std::result::Result<(Article, bool), String>;
+    let parsed: Vec<(u64, Parsed)> = lines
         .par_iter()
         .map(|&(no, line)| (no, parse_line(line, options.lossy_utf8)))
         .collect();

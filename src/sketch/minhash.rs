@@ -75,6 +75,12 @@ impl Signature {
     /// one's: near 1 for a truncated or boilerplate-wrapped copy even when its
     /// Jaccard similarity is low.
     ///
+    /// It is derived from the Jaccard estimate and the two exact shingle
+    /// counts, so its standard error grows with the size ratio, as
+    /// `(|A| + |B|) / min(|A|, |B|)`: it is sharp for documents within a factor
+    /// of about four of each other (a copy truncated to a quarter) and loose for
+    /// a short brief against a long feature. The value is clamped to `[0, 1]`.
+    ///
     /// # Errors
     /// [`Error::IncompatibleSignatures`] as for [`jaccard`](Self::jaccard).
     pub fn containment(&self, other: &Signature) -> Result<Estimate> {
@@ -103,7 +109,7 @@ pub struct MinHasher {
     params: SketchParams,
     shingler: Shingler,
     limits: Limits,
-    /// Per-slot seeds of the classic scheme.
+    /// Per-slot `(a, b)` pairs of the classic scheme, flattened.
     slot_seeds: Vec<u64>,
 }
 
@@ -153,9 +159,18 @@ impl MinHasher {
     pub fn with_limits(config: &SketchConfig, limits: &Limits) -> Result<Self> {
         config.validate()?;
         let k = config.num_perm;
+        // Classic scheme: (a, b) for each slot, 1 <= a < p and 0 <= b < p.
         let slot_seeds = match config.scheme {
-            Scheme::Classic => (0..k as u64)
-                .map(|i| mix64(config.seed ^ mix64(i.wrapping_add(0x243F_6A88_85A3_08D3))))
+            Scheme::Classic => (0..2 * k as u64)
+                .map(|i| {
+                    let v = mix64(config.seed ^ mix64(i.wrapping_add(0x243F_6A88_85A3_08D3)))
+                        & ((1 << 61) - 1);
+                    if i % 2 == 0 {
+                        v.max(1)
+                    } else {
+                        v
+                    }
+                })
                 .collect(),
             _ => Vec::new(),
         };
@@ -268,12 +283,24 @@ impl MinHasher {
         }
     }
 
+    /// `k` hash functions from the universal family `(a x + b) mod p` with the
+    /// Mersenne prime `p = 2^61 - 1` (Carter and Wegman 1979), the construction
+    /// the MinHash literature and datasketch use; `a` and `b` come from the seed.
     fn classic(&self, hashes: &[u64], slots: &mut [u32]) {
+        const P: u64 = (1 << 61) - 1;
         slots.fill(u32::MAX);
         for &h in hashes {
-            for (slot, &s) in slots.iter_mut().zip(&self.slot_seeds) {
-                let v = (mix64(h ^ s) >> 32) as u32;
-                *slot = (*slot).min(v);
+            let x = (h & P) + (h >> 61);
+            for (slot, ab) in slots.iter_mut().zip(self.slot_seeds.chunks_exact(2)) {
+                let (a, b) = (ab[0], ab[1]);
+                let prod = u128::from(a) * u128::from(x) + u128::from(b);
+                let lo = (prod as u64) & P;
+                let hi = (prod >> 61) as u64;
+                let mut v = lo + (hi & P) + (hi >> 61);
+                while v >= P {
+                    v -= P;
+                }
+                *slot = (*slot).min((v >> 29) as u32);
             }
         }
     }
@@ -284,11 +311,10 @@ impl MinHasher {
         bins.clear();
         bins.resize(k, EMPTY);
         for &h in hashes {
-            let bin = fast_range(h, k);
-            let value = h & 0xFFFF_FFFF;
-            if value < bins[bin] {
-                bins[bin] = value;
-            }
+            // Branch-free: whether a value beats its bin's minimum is a coin
+            // flip early on, and mispredicted branches cost more than a store.
+            let bin = &mut bins[fast_range(h, k)];
+            *bin = (*bin).min(h & 0xFFFF_FFFF);
         }
         let seed = self.params.seed;
         for (j, slot) in slots.iter_mut().enumerate() {

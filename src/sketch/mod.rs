@@ -88,12 +88,20 @@ pub(crate) fn jaccard_std_error(j: f64, k: usize) -> f64 {
 /// Containment of the smaller set in the larger, from their Jaccard
 /// similarity and sizes: `|A ∩ B| = J (|A| + |B|) / (1 + J)`, divided by
 /// `min(|A|, |B|)`, with its standard error by the delta method.
+///
+/// The map from `J` to containment is concave, so plugging in a noisy `J`
+/// underestimates on average; the second-order term of its Taylor expansion,
+/// `s J (1 - J) / (k (1 + J)^3)` with `s = (|A| + |B|) / min(|A|, |B|)`, is added
+/// back (`k` slots, taken from `j`'s standard error).
 pub(crate) fn containment_from_jaccard(j: Estimate, size_a: u32, size_b: u32) -> Estimate {
     let (a, b) = (f64::from(size_a), f64::from(size_b));
     let small = a.min(b).max(1.0);
     let scale = (a + b) / small;
-    let value = (j.value * scale / (1.0 + j.value)).min(1.0);
-    let slope = scale / ((1.0 + j.value) * (1.0 + j.value));
+    let jv = j.value;
+    let plain = jv * scale / (1.0 + jv);
+    let correction = scale * j.std_error * j.std_error / (1.0 + jv).powi(3);
+    let value = (plain + correction).min(1.0);
+    let slope = scale / ((1.0 + jv) * (1.0 + jv));
     Estimate {
         value,
         std_error: (j.std_error * slope).min(1.0),

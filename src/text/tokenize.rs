@@ -246,7 +246,7 @@ fn unicode_tokens(cased: &str, token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], 
     // characters in `normalized`; bigrams are cut from it when it ends.
     let mut run: Vec<(usize, usize)> = Vec::new();
     let mut run_end = usize::MAX;
-    let mut flush =
+    let flush =
         |run: &mut Vec<(usize, usize)>, token: &mut Vec<u8>, emit: &mut dyn FnMut(&[u8], bool)| {
             match run.len() {
                 0 => {}

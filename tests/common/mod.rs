@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use storyhash::io::{read_input, ReadOptions};
 use storyhash::Article;
 
-pub fn manifest() -> PathBuf {
+pub(crate) fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The bundled sample and its gold labels: (articles, story per article, copy group per article).
-pub fn sample() -> (Vec<Article>, Vec<String>, Vec<String>) {
+pub(crate) fn sample() -> (Vec<Article>, Vec<String>, Vec<String>) {
     let path = manifest().join("examples/data/sample.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut stories = Vec::new();
@@ -28,7 +28,7 @@ pub fn sample() -> (Vec<Article>, Vec<String>, Vec<String>) {
 }
 
 /// `../shared/<rel>` next to the checkout, when it exists.
-pub fn shared(rel: &str) -> Option<PathBuf> {
+pub(crate) fn shared(rel: &str) -> Option<PathBuf> {
     let p = manifest().join("..").join("shared").join(rel);
     if p.exists() {
         Some(p)
@@ -39,10 +39,10 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 }
 
 /// SplitMix64: a tiny deterministic generator for test data.
-pub struct Rng(pub u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -50,11 +50,11 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -86,7 +86,7 @@ fn word(r: &mut Rng) -> String {
 }
 
 /// An article of about `words` words in sentences and paragraphs.
-pub fn article(r: &mut Rng, words: usize) -> String {
+pub(crate) fn article(r: &mut Rng, words: usize) -> String {
     let mut out = String::new();
     for i in 0..words {
         let w = word(r);
@@ -103,7 +103,7 @@ pub fn article(r: &mut Rng, words: usize) -> String {
 }
 
 /// A syndicated version of `text`: any of boilerplate, truncation, word substitutions.
-pub fn version(r: &mut Rng, text: &str) -> (String, &'static str) {
+pub(crate) fn version(r: &mut Rng, text: &str) -> (String, &'static str) {
     let words: Vec<&str> = text.split(' ').collect();
     match r.below(4) {
         0 => (
