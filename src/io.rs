@@ -47,6 +47,10 @@ impl ReadReport {
     }
 }
 
+/// Bytes of JSON Lines parsed at a time: peak memory while reading is the
+/// articles themselves plus one chunk, not the whole file twice.
+const CHUNK: usize = 32 << 20;
+
 /// Reads articles from `input`: a `.jsonl` file, a directory of `.txt` files,
 /// or `-` for JSON Lines on standard input.
 ///
@@ -54,30 +58,74 @@ impl ReadReport {
 /// [`Error::Io`] when the input cannot be read; [`Error::BadRecord`] for a bad
 /// line, unless `options` says to skip or repair it.
 pub fn read_input(input: &Path, options: ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
-    if input == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|source| Error::Io {
-                path: input.to_owned(),
-                source,
-            })?;
-        return parse_jsonl(&bytes, input, options);
-    }
-    let meta = fs::metadata(input).map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         path: input.to_owned(),
         source,
-    })?;
+    };
+    if input == Path::new("-") {
+        return read_jsonl(std::io::stdin().lock(), input, options);
+    }
+    let meta = fs::metadata(input).map_err(io)?;
     if meta.is_dir() {
         read_txt_dir(input, options)
     } else {
-        let bytes = fs::read(input).map_err(|source| Error::Io {
-            path: input.to_owned(),
-            source,
-        })?;
-        parse_jsonl(&bytes, input, options)
+        read_jsonl(fs::File::open(input).map_err(io)?, input, options)
     }
+}
+
+/// Reads JSON Lines from `reader` in chunks of a few megabytes, each parsed in
+/// parallel; `path` names the source in errors.
+///
+/// # Errors
+/// [`Error::Io`] when reading fails; [`Error::BadRecord`] for the first bad
+/// line, unless `options` says otherwise.
+pub fn read_jsonl(
+    mut reader: impl Read,
+    path: &Path,
+    options: ReadOptions,
+) -> Result<(Vec<Article>, ReadReport)> {
+    let mut articles = Vec::new();
+    let mut report = ReadReport::default();
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+    let mut first_line = 1u64;
+    let mut eof = false;
+    while !eof {
+        let start = buf.len();
+        buf.resize(start + CHUNK, 0);
+        let mut filled = start;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        path: path.to_owned(),
+                        source,
+                    })
+                }
+            }
+        }
+        buf.truncate(filled);
+        // Parse up to the last complete line; keep the rest for the next round.
+        let cut = if eof {
+            buf.len()
+        } else {
+            match buf.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None => continue, // one line longer than the chunk: read more
+            }
+        };
+        let (a, r) = parse_lines(&buf[..cut], first_line, path, options)?;
+        first_line += buf[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+        articles.extend(a);
+        report.merge(r);
+        buf.drain(..cut);
+    }
+    Ok((articles, report))
 }
 
 /// Parses JSON Lines bytes (one article a line); `path` names them in errors.
@@ -91,10 +139,19 @@ pub fn parse_jsonl(
     path: &Path,
     options: ReadOptions,
 ) -> Result<(Vec<Article>, ReadReport)> {
+    parse_lines(bytes, 1, path, options)
+}
+
+fn parse_lines(
+    bytes: &[u8],
+    first_line: u64,
+    path: &Path,
+    options: ReadOptions,
+) -> Result<(Vec<Article>, ReadReport)> {
     let lines: Vec<(u64, &[u8])> = bytes
         .split(|&b| b == b'\n')
         .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l.strip_suffix(b"\r").unwrap_or(l)))
+        .map(|(i, l)| (first_line + i as u64, l.strip_suffix(b"\r").unwrap_or(l)))
         .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
         .collect();
     type Parsed = std::result::Result<(Article, bool), String>;
@@ -248,6 +305,25 @@ mod tests {
                 other => panic!("{needle}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn chunked_reading_keeps_line_numbers() {
+        // Lines longer and shorter than nothing in particular: the reader must
+        // join chunks and count lines across them.
+        let mut input = Vec::new();
+        for i in 0..2000 {
+            input.extend_from_slice(
+                format!("{{\"id\":{i},\"text\":\"{}\"}}\n", "x ".repeat(i % 50)).as_bytes(),
+            );
+        }
+        let good = input.len();
+        input.extend_from_slice(b"{\"id\":\"bad\"}\n");
+        let err = read_jsonl(&input[..], p(), ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::BadRecord { line: 2001, .. }), "{err}");
+        let (a, _) = read_jsonl(&input[..good], p(), ReadOptions::default()).unwrap();
+        assert_eq!(a.len(), 2000);
+        assert_eq!(a[1999].id, "1999");
     }
 
     #[test]
