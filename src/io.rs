@@ -86,12 +86,12 @@ pub fn read_jsonl(
 ) -> Result<(Vec<Article>, ReadReport)> {
     let mut articles = Vec::new();
     let mut report = ReadReport::default();
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk);
     let mut first_line = 1u64;
     let mut eof = false;
     while !eof {
         let start = buf.len();
-        buf.resize(start + CHUNK, 0);
+        buf.resize(start + chunk, 0);
         let mut filled = start;
         while filled < buf.len() {
             match reader.read(&mut buf[filled..]) {
@@ -319,11 +319,18 @@ mod tests {
         }
         let good = input.len();
         input.extend_from_slice(b"{\"id\":\"bad\"}\n");
-        let err = read_jsonl(&input[..], p(), ReadOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::BadRecord { line: 2001, .. }), "{err}");
-        let (a, _) = read_jsonl(&input[..good], p(), ReadOptions::default()).unwrap();
-        assert_eq!(a.len(), 2000);
-        assert_eq!(a[1999].id, "1999");
+        for chunk in [7, 100, 4096, CHUNK] {
+            let r = read_jsonl_in_chunks(&input[..], p(), ReadOptions::default(), chunk);
+            assert!(
+                matches!(r, Err(Error::BadRecord { line: 2001, .. })),
+                "chunk {chunk}"
+            );
+            let (a, _) =
+                read_jsonl_in_chunks(&input[..good], p(), ReadOptions::default(), chunk).unwrap();
+            assert_eq!(a.len(), 2000, "chunk {chunk}");
+            assert_eq!(a[1999].id, "1999");
+            assert_eq!(a[77].text, "x ".repeat(27));
+        }
     }
 
     #[test]
