@@ -80,9 +80,18 @@ pub fn read_input(input: &Path, options: ReadOptions) -> Result<(Vec<Article>, R
 /// [`Error::Io`] when reading fails; [`Error::BadRecord`] for the first bad
 /// line, unless `options` says otherwise.
 pub fn read_jsonl(
+    reader: impl Read,
+    path: &Path,
+    options: ReadOptions,
+) -> Result<(Vec<Article>, ReadReport)> {
+    read_jsonl_in_chunks(reader, path, options, CHUNK)
+}
+
+fn read_jsonl_in_chunks(
     mut reader: impl Read,
     path: &Path,
     options: ReadOptions,
+    chunk: usize,
 ) -> Result<(Vec<Article>, ReadReport)> {
     let mut articles = Vec::new();
     let mut report = ReadReport::default();
