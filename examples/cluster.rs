@@ -13,6 +13,8 @@
 //!   --containment X         copy threshold on estimated containment (default 0.8)
 //!   --drift X               share of the thresholds every member keeps against its group's
 //!                           representative (default 0.5)
+//!   --story-threshold X     average-link cosine threshold of the story tier (default 0.2)
+//!   --no-stories            copy groups only (each is its own story)
 //!   --facts X               share of names and numbers copies must share (default 0.6)
 //!   --candidate-threshold X LSH tuning point (default 0.3)
 //!   --bands B,R             explicit LSH banding
@@ -71,6 +73,8 @@ fn parse_args() -> Result<Args, String> {
                 }
                 args.threads = Some(n as usize);
             }
+            "--story-threshold" => args.config.stories.threshold = number(&a, it.next())?,
+            "--no-stories" => args.config.stories.enabled = false,
             "--facts" => args.config.copies.facts = number(&a, it.next())?,
             "--drift" => args.config.copies.drift = number(&a, it.next())?,
             "--jaccard" => args.config.copies.jaccard = number(&a, it.next())?,
@@ -181,6 +185,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             stages.push_str(&format!(", {name} {:.3}s", t.as_secs_f64()));
         }
         stages.push_str(&format!(", write {:.3}s", write_time.as_secs_f64()));
+        eprintln!(
+            "cluster: stories: {} copy groups, {} candidate pairs, {} linked, {} merges, {} terms too common",
+            r.stories.documents, r.stories.candidates, r.stories.linked, r.stories.merges, r.stories.skipped_terms
+        );
         eprintln!("cluster: {stages}");
     }
     Ok(())

@@ -12,6 +12,7 @@ use crate::copies::{find_copy_groups, SignatureMatrix, FACT_SAMPLE};
 use crate::error::{Error, Result};
 use crate::lsh::{CandidateStats, LshParams, RECALL_WEIGHT};
 use crate::sketch::{MinHasher, SignScratch};
+use crate::stories::{cluster_stories, parse_day, StoryDoc, StoryStats};
 
 /// Groups articles into copy groups and stories.
 ///
@@ -117,8 +118,52 @@ impl Clusterer {
         report.stage("copy groups", start);
 
         let start = Instant::now();
-        let result = Clustering::assemble(articles, &groups.leader, &groups.score, report);
+        let story_of_leader = self.stories(articles, &groups.leader, &mut report);
+        report.stage("stories", start);
+
+        let start = Instant::now();
+        let result = Clustering::assemble(
+            articles,
+            &groups.leader,
+            &groups.score,
+            &story_of_leader,
+            report,
+        );
         Ok(result.finish(start))
+    }
+
+    /// Story label (a representative's index) of each copy group's
+    /// representative, indexed by representative.
+    fn stories(
+        &self,
+        articles: &[Article],
+        leader: &[u32],
+        report: &mut Report,
+    ) -> HashMap<u32, u32> {
+        let mut leaders: Vec<u32> = leader.to_vec();
+        leaders.sort_unstable();
+        leaders.dedup();
+        if !self.config.stories.enabled {
+            return leaders.iter().map(|&l| (l, l)).collect();
+        }
+        let docs: Vec<StoryDoc<'_>> = leaders
+            .iter()
+            .map(|&l| {
+                let a = &articles[l as usize];
+                StoryDoc {
+                    title: a.title.as_deref(),
+                    text: &a.text,
+                    day: a.date.as_deref().and_then(parse_day),
+                }
+            })
+            .collect();
+        let (labels, stats) = cluster_stories(&docs, &self.config.stories, self.config.sketch.seed);
+        report.stories = stats;
+        leaders
+            .iter()
+            .zip(labels)
+            .map(|(&l, label)| (l, leaders[label as usize]))
+            .collect()
     }
 
     fn sign_all(&self, articles: &[Article], report: &mut Report) -> Result<SignatureMatrix> {
@@ -192,6 +237,8 @@ pub struct Report {
     pub lsh: LshParams,
     /// Candidate generation counters of the copy tier.
     pub candidates: CandidateStats,
+    /// Counters of the story tier.
+    pub stories: StoryStats,
     /// Wall time of each stage, in order.
     pub timings: Vec<(&'static str, Duration)>,
 }
@@ -316,9 +363,15 @@ pub struct Clustering {
 }
 
 impl Clustering {
-    /// Builds the canonical structure from each article's copy representative;
-    /// stories are single copy groups until the story tier assigns them.
-    fn assemble(articles: &[Article], leader: &[u32], score: &[f32], report: Report) -> Self {
+    /// Builds the canonical structure from each article's copy representative
+    /// and each representative's story label.
+    fn assemble(
+        articles: &[Article],
+        leader: &[u32],
+        score: &[f32],
+        story_of_leader: &HashMap<u32, u32>,
+        report: Report,
+    ) -> Self {
         let n = articles.len();
         let id = |i: usize| articles[i].id.as_str();
         // Group members by representative.
@@ -347,21 +400,35 @@ impl Clustering {
             .collect();
         copy_groups.sort_by(|a, b| a.id.cmp(&b.id));
         let mut copy_of = vec![0u32; n];
-        for (g, group) in copy_groups.iter_mut().enumerate() {
+        for (g, group) in copy_groups.iter().enumerate() {
             for m in &group.members {
                 copy_of[m.index] = g as u32;
             }
-            group.story = g;
         }
-        let stories = copy_groups
-            .iter()
-            .enumerate()
-            .map(|(g, group)| Story {
-                id: group.id.clone(),
-                copy_groups: vec![g],
+        // Stories: copy groups by story label; groups are already in id order,
+        // so each story's first group holds its smallest member id.
+        let mut by_label: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (g, group) in copy_groups.iter().enumerate() {
+            let label = story_of_leader[&(group.representative as u32)];
+            by_label.entry(label).or_default().push(g);
+        }
+        let mut stories: Vec<Story> = by_label
+            .into_values()
+            .map(|groups| Story {
+                id: copy_groups[groups[0]].id.clone(),
+                copy_groups: groups,
             })
             .collect();
-        let story_of = copy_of.clone();
+        stories.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut story_of = vec![0u32; n];
+        for (s, story) in stories.iter().enumerate() {
+            for &g in &story.copy_groups {
+                copy_groups[g].story = s;
+                for m in &copy_groups[g].members {
+                    story_of[m.index] = s as u32;
+                }
+            }
+        }
         Clustering {
             copy_groups,
             stories,

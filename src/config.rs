@@ -227,6 +227,81 @@ pub(crate) fn unit_interval(field: &'static str, v: f64) -> Result<()> {
     }
 }
 
+/// Parameters of the story tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StoryConfig {
+    /// Build stories at all; when false every copy group is its own story.
+    /// Default true.
+    pub enabled: bool,
+    /// Average-link threshold on the TF-IDF cosine similarity: two stories
+    /// merge when the mean similarity over all their cross pairs of copy
+    /// groups reaches it. Default 0.2.
+    pub threshold: f64,
+    /// Weight of a title feature relative to the same feature in the body.
+    /// Default 2.
+    pub title_weight: f64,
+    /// Weight of entity runs and numbers relative to a content word. Default 2.
+    pub fact_weight: f64,
+    /// Candidate pairs share one of each document's this many heaviest
+    /// features. Default 12.
+    pub top_terms: usize,
+    /// A feature among the heaviest of more than this many documents is too
+    /// common to propose pairs (it is still used to score them). Default 300.
+    pub max_posting: usize,
+    /// Similarity of two dated articles is halved for every this many days
+    /// between them; 0 turns the decay off. Default 7.
+    pub half_life_days: f64,
+}
+
+impl Default for StoryConfig {
+    fn default() -> Self {
+        StoryConfig {
+            enabled: true,
+            threshold: 0.2,
+            title_weight: 2.0,
+            fact_weight: 2.0,
+            top_terms: 12,
+            max_posting: 300,
+            half_life_days: 7.0,
+        }
+    }
+}
+
+impl StoryConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        unit_interval("stories.threshold", self.threshold)?;
+        for (field, v) in [
+            ("stories.title_weight", self.title_weight),
+            ("stories.fact_weight", self.fact_weight),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 100.0) {
+                return Err(Error::config(field, format!("{v} is outside (0, 100]")));
+            }
+        }
+        if self.top_terms == 0 {
+            return Err(Error::config("stories.top_terms", "must be at least 1"));
+        }
+        if self.max_posting < 2 {
+            return Err(Error::config("stories.max_posting", "must be at least 2"));
+        }
+        if !(self.half_life_days.is_finite() && self.half_life_days >= 0.0) {
+            return Err(Error::config(
+                "stories.half_life_days",
+                format!(
+                    "{} is not a non-negative number of days",
+                    self.half_life_days
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The whole configuration: text pipeline, signatures, both tiers and limits.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -235,6 +310,8 @@ pub struct Config {
     pub sketch: SketchConfig,
     /// Copy tier.
     pub copies: CopyConfig,
+    /// Story tier.
+    pub stories: StoryConfig,
     /// Input bounds.
     pub limits: Limits,
 }
@@ -247,6 +324,7 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         self.sketch.validate()?;
         self.copies.validate(self.sketch.num_perm)?;
+        self.stories.validate()?;
         if self.limits.max_document_bytes < 64 {
             return Err(Error::config(
                 "limits.max_document_bytes",
@@ -277,6 +355,12 @@ impl Config {
     /// Sets [`SketchConfig::shingling`].
     pub fn with_shingling(mut self, shingling: Shingling) -> Self {
         self.sketch.shingling = shingling;
+        self
+    }
+
+    /// Sets [`StoryConfig::threshold`].
+    pub fn with_story_threshold(mut self, threshold: f64) -> Self {
+        self.stories.threshold = threshold;
         self
     }
 

@@ -65,16 +65,19 @@ mod index;
 pub mod io;
 pub mod lsh;
 pub mod sketch;
+mod stories;
 pub mod text;
 
 pub use article::Article;
 pub use cluster::{Clusterer, Clustering, CopyGroup, Member, Report, Story, StoryView};
 pub use config::{
-    Config, CopyConfig, Limits, OversizePolicy, Scheme, Shingling, SketchConfig, DEFAULT_SEED,
+    Config, CopyConfig, Limits, OversizePolicy, Scheme, Shingling, SketchConfig, StoryConfig,
+    DEFAULT_SEED,
 };
 pub use error::{Error, Result};
 pub use index::{CopyIndex, Match};
 pub use sketch::{Estimate, MinHasher, Signature, SketchParams};
+pub use stories::StoryStats;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

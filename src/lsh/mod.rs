@@ -7,4 +7,4 @@ mod params;
 pub use bands::CandidateStats;
 pub use params::{LshParams, RECALL_WEIGHT};
 
-pub(crate) use bands::{candidate_edges, BandTables};
+pub(crate) use bands::{candidate_edges, BandTables, KeyHasher};
