@@ -236,18 +236,23 @@ pub struct StoryConfig {
     pub enabled: bool,
     /// Average-link threshold on the TF-IDF cosine similarity: two stories
     /// merge when the mean similarity over all their cross pairs of copy
-    /// groups reaches it. Default 0.2.
+    /// groups reaches it. Default 0.22.
     pub threshold: f64,
     /// Weight of a title feature relative to the same feature in the body.
     /// Default 2.
     pub title_weight: f64,
-    /// Weight of entity runs and numbers relative to a content word. Default 2.
+    /// Weight of names (capitalised words that do not start a sentence), entity
+    /// runs and numbers relative to a content word. Default 2.
     pub fact_weight: f64,
-    /// Candidate pairs share one of each document's this many heaviest
-    /// features. Default 12.
+    /// Candidate pairs are drawn from each document's this many heaviest
+    /// features. Default 24.
     pub top_terms: usize,
+    /// A pair is a candidate when the two documents share at least this many
+    /// of their heaviest features. Default 2: one shared word is a topic, two
+    /// (a name and a place, a name and a number) begin to be an event.
+    pub min_shared_terms: usize,
     /// A feature among the heaviest of more than this many documents is too
-    /// common to propose pairs (it is still used to score them). Default 300.
+    /// common to propose pairs (it is still used to score them). Default 100.
     pub max_posting: usize,
     /// Similarity of two dated articles is halved for every this many days
     /// between them; 0 turns the decay off. Default 7.
@@ -258,11 +263,12 @@ impl Default for StoryConfig {
     fn default() -> Self {
         StoryConfig {
             enabled: true,
-            threshold: 0.2,
+            threshold: 0.22,
             title_weight: 2.0,
             fact_weight: 2.0,
-            top_terms: 12,
-            max_posting: 300,
+            top_terms: 24,
+            min_shared_terms: 2,
+            max_posting: 100,
             half_life_days: 7.0,
         }
     }

@@ -140,21 +140,31 @@ fn weigh(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Vec<Vector> 
         .collect()
 }
 
-/// Candidate pairs: documents that share one of their `top_terms` heaviest
-/// features, skipping features whose posting list exceeds `max_posting`.
+/// Candidate pairs: documents that share at least `min_shared_terms` of their
+/// `top_terms` heaviest features. A feature among the heaviest of more than
+/// `max_posting` documents names a topic, not an event, and proposes nothing.
+///
+/// Shared terms are counted document by document (each document against the
+/// later documents of its terms' posting lists), so memory stays linear in
+/// the number of documents and the candidate pairs kept.
 fn block(vectors: &[Vector], config: &StoryConfig, stats: &mut StoryStats) -> Vec<(u32, u32)> {
-    let mut postings: Vec<(u64, u32)> = vectors
+    let top: Vec<Vec<u64>> = vectors
         .par_iter()
-        .enumerate()
-        .flat_map_iter(|(d, v)| {
-            let mut top: Vec<&(u64, f32)> = v.iter().collect();
-            top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            top.truncate(config.top_terms);
-            top.into_iter().map(move |e| (e.0, d as u32))
+        .map(|v| {
+            let mut t: Vec<&(u64, f32)> = v.iter().collect();
+            t.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            t.truncate(config.top_terms);
+            t.into_iter().map(|e| e.0).collect()
         })
         .collect();
+    let mut postings: Vec<(u64, u32)> = top
+        .iter()
+        .enumerate()
+        .flat_map(|(d, t)| t.iter().map(move |&k| (k, d as u32)))
+        .collect();
     postings.par_sort_unstable();
-    let mut runs = Vec::new();
+    // Posting list of each usable key, as a range of `postings`.
+    let mut lists: Map<u64, std::ops::Range<usize>> = Map::default();
     let mut i = 0;
     while i < postings.len() {
         let mut j = i + 1;
@@ -164,24 +174,36 @@ fn block(vectors: &[Vector], config: &StoryConfig, stats: &mut StoryStats) -> Ve
         if j - i > config.max_posting {
             stats.skipped_terms += 1;
         } else if j - i >= 2 {
-            runs.push(i..j);
+            lists.insert(postings[i].0, i..j);
         }
         i = j;
     }
-    let mut pairs: Vec<(u32, u32)> = runs
-        .par_iter()
-        .flat_map_iter(|r| {
-            let docs = &postings[r.clone()];
-            docs.iter().enumerate().flat_map(move |(x, a)| {
-                docs[x + 1..]
-                    .iter()
-                    .map(move |b| (a.1.min(b.1), a.1.max(b.1)))
-            })
+    let min_shared = config.min_shared_terms.max(1);
+    top.par_iter()
+        .enumerate()
+        .flat_map_iter(|(d, terms)| {
+            let d = d as u32;
+            let mut later: Vec<u32> = terms
+                .iter()
+                .filter_map(|k| lists.get(k))
+                .flat_map(|r| postings[r.clone()].iter().map(|e| e.1).filter(|&o| o > d))
+                .collect();
+            later.sort_unstable();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < later.len() {
+                let mut j = i + 1;
+                while j < later.len() && later[j] == later[i] {
+                    j += 1;
+                }
+                if j - i >= min_shared {
+                    out.push((d, later[i]));
+                }
+                i = j;
+            }
+            out
         })
-        .collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    pairs
+        .collect()
 }
 
 fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
@@ -392,5 +414,155 @@ mod tests {
         assert_eq!(decay(0, 7.0), 1.0);
         assert!((decay(7, 7.0) - 0.5).abs() < 1e-12);
         assert_eq!(decay(100, 0.0), 1.0);
+    }
+}
+
+#[cfg(test)]
+mod corpus_tests {
+    use super::*;
+    use crate::io::{read_input, ReadOptions};
+
+    /// Share of gold same-story pairs that key-term blocking proposes, on the
+    /// labelled corpora in `../shared` (skipped when absent).
+    #[test]
+    fn candidate_recall_on_labelled_corpora() {
+        for (corpus, floor) in [("ecbplus", 0.85), ("allsides_roundups", 0.60)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/corpora")
+                .join(corpus)
+                .join("docs.jsonl");
+            if !path.exists() {
+                eprintln!("skipped: {} is not available", path.display());
+                continue;
+            }
+            let (articles, _) = read_input(&path, ReadOptions::default()).unwrap();
+            let gold: Vec<String> = std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["story"].to_string())
+                .collect();
+            let docs: Vec<StoryDoc<'_>> = articles
+                .iter()
+                .map(|a| StoryDoc {
+                    title: a.title.as_deref(),
+                    text: &a.text,
+                    day: None,
+                })
+                .collect();
+            let config = StoryConfig::default();
+            let vectors = weigh(&docs, &config, crate::DEFAULT_SEED);
+            let pairs = block(&vectors, &config, &mut StoryStats::default());
+            let same = |&(a, b): &(u32, u32)| gold[a as usize] == gold[b as usize];
+            let found = pairs.iter().filter(|p| same(p)).count();
+            let mut sizes: HashMap<&str, u64> = HashMap::new();
+            for g in &gold {
+                *sizes.entry(g).or_default() += 1;
+            }
+            let total: u64 = sizes.values().map(|&c| c * (c - 1) / 2).sum();
+            let recall = found as f64 / total as f64;
+            eprintln!(
+                "{corpus}: {} candidate pairs, {found} of {total} gold pairs (recall {recall:.3})",
+                pairs.len()
+            );
+            assert!(recall >= floor, "{corpus}: candidate recall {recall}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod lee_tests {
+    use super::*;
+
+    /// Rank correlation of the story similarity with the human similarity
+    /// ratings of Lee et al. (2005), IDF fitted on the Lee background corpus
+    /// plus the 50 rated documents (skipped when `../shared` is absent).
+    #[test]
+    fn similarity_ranks_like_humans_on_lee50() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+        let (Ok(docs50), Ok(background), Ok(pairs)) = (
+            std::fs::read_to_string(dir.join("lee50/docs.jsonl")),
+            std::fs::read_to_string(dir.join("lee_background/docs.jsonl")),
+            std::fs::read_to_string(dir.join("lee50/pairs.tsv")),
+        ) else {
+            eprintln!("skipped: ../shared/corpora/lee50 is not available");
+            return;
+        };
+        let parse = |s: &str| -> Vec<(String, String)> {
+            s.lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    (
+                        v["id"].as_str().unwrap().to_owned(),
+                        v["text"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let mut all = parse(&docs50);
+        let rated = all.len();
+        all.extend(parse(&background));
+        let docs: Vec<StoryDoc<'_>> = all
+            .iter()
+            .map(|(_, t)| StoryDoc {
+                title: None,
+                text: t,
+                day: None,
+            })
+            .collect();
+        let vectors = weigh(&docs, &StoryConfig::default(), crate::DEFAULT_SEED);
+        let index: HashMap<&str, usize> = all[..rated]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.0.as_str(), i))
+            .collect();
+        let mut ours = Vec::new();
+        let mut human = Vec::new();
+        for line in pairs.lines().filter(|l| !l.starts_with("id1")) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let (a, b) = (index[f[0]], index[f[1]]);
+            ours.push(dot(&vectors[a], &vectors[b]));
+            human.push(f[2].parse::<f64>().unwrap());
+        }
+        let rho = spearman(&ours, &human);
+        let r = pearson(&ours, &human);
+        eprintln!(
+            "lee50: correlation with human ratings over {} pairs: Pearson {r:.3}, Spearman {rho:.3}",
+            ours.len()
+        );
+        // Floors a little under the measured values (Pearson 0.60, Spearman
+        // 0.30; most pairs are unrelated and tie near 0, which caps the rank
+        // correlation): a regression in the features fails here.
+        assert!(r > 0.5 && rho > 0.25, "lee50: Pearson {r}, Spearman {rho}");
+    }
+
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i + 1;
+            while j < idx.len() && v[idx[j]] == v[idx[i]] {
+                j += 1;
+            }
+            for &k in &idx[i..j] {
+                r[k] = (i + j - 1) as f64 / 2.0;
+            }
+            i = j;
+        }
+        r
+    }
+
+    fn spearman(a: &[f64], b: &[f64]) -> f64 {
+        pearson(&ranks(a), &ranks(b))
+    }
+
+    fn pearson(ra: &[f64], rb: &[f64]) -> f64 {
+        let n = ra.len() as f64;
+        let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+        let cov: f64 = ra.iter().zip(rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
     }
 }

@@ -6,13 +6,14 @@
 //!
 //! - content words: normalised tokens of three or more bytes that are not
 //!   function words of any of several languages ([`stopwords`](super::stopwords));
-//! - entity runs: two or more consecutive capitalised words that do not start
-//!   a sentence ("Vladimir Putin", "Port Elling"), joined;
+//! - names: capitalised words that do not start a sentence ("Putin",
+//!   "Hangzhou"), and entity runs of two or more of them in a row
+//!   ("Vladimir Putin", "Port Elling"), joined;
 //! - numbers, canonicalised (thousands separators removed: "300,000" and
 //!   "300000" are one feature).
 //!
 //! Title features weigh [`StoryConfig::title_weight`](crate::StoryConfig)
-//! times a body feature, entity runs and numbers
+//! times a body feature, names, entity runs and numbers
 //! [`StoryConfig::fact_weight`](crate::StoryConfig) times a word. The
 //! corpus-level IDF weighting happens in [`super::cluster`].
 
@@ -127,7 +128,7 @@ impl FeatureExtractor {
                 if word.len() >= 3 {
                     let h = xxh3_64_with_seed(word, seed ^ WORD);
                     if !self.stop.contains(&h) {
-                        out.push((h, weight));
+                        out.push((h, if fact { fact_weight } else { weight }));
                     }
                 }
             }
@@ -169,9 +170,9 @@ mod tests {
         // "met Vladimir Putin": met (word), vladimir, putin (words), "vladimir putin" (run).
         let k = keys(None, "They met Vladimir Putin today");
         assert_eq!(k.len(), 5); // met, vladimir, putin, today, and the run
-        let run_weight = k.iter().filter(|e| e.1 == 2.0).count();
-        assert_eq!(run_weight, 1);
-        // Title features weigh twice as much.
+        let facts = k.iter().filter(|e| e.1 == 2.0).count();
+        assert_eq!(facts, 3); // the two names and the run
+                              // Title features weigh twice as much.
         let t = keys(Some("summit"), "summit");
         assert_eq!(t, vec![(t[0].0, 3.0)]);
     }

@@ -1,0 +1,151 @@
+//! The story tier on the sample, on the five summit seeds among 1,282
+//! distractors, and on the labelled corpora (skipped when `../shared` is absent).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+
+use storyhash::eval::score;
+use storyhash::io::{read_input, read_txt_dir};
+use storyhash::{Article, Clusterer, Clustering, Config};
+
+use common::{sample, shared};
+
+fn stories(r: &Clustering) -> Vec<String> {
+    (0..r.len())
+        .map(|i| r.story_of(i).id().to_owned())
+        .collect()
+}
+
+/// Articles of a labelled corpus with their gold story (articles without one
+/// are each their own story).
+fn labelled(corpus: &str) -> Option<(Vec<Article>, Vec<String>)> {
+    let path = shared(&format!("corpora/{corpus}/docs.jsonl"))?;
+    let (articles, _) = read_input(&path, Default::default()).unwrap();
+    let gold = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .zip(&articles)
+        .map(|(l, a)| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["story"]
+                .as_str()
+                .map_or_else(|| format!("alone:{}", a.id), str::to_owned)
+        })
+        .collect();
+    Some((articles, gold))
+}
+
+#[test]
+fn sample_stories_match_the_gold_events() {
+    let (articles, gold, _) = sample();
+    let result = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&articles)
+        .unwrap();
+    let s = score(&stories(&result), &gold);
+    assert_eq!((s.pair_precision, s.pair_recall), (1.0, 1.0), "{s:?}");
+}
+
+#[test]
+fn seeds_form_one_story_among_distractors() {
+    let Some(seed_dir) = shared("seeds") else {
+        return;
+    };
+    let (Some(lee), Some(ecb)) = (labelled("lee_background"), labelled("ecbplus")) else {
+        return;
+    };
+    let (mut articles, _) = read_txt_dir(&seed_dir, Default::default()).unwrap();
+    articles.sort_by(|a, b| a.id.cmp(&b.id));
+    let seeds: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
+    articles.extend(lee.0);
+    articles.extend(ecb.0);
+    let result = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&articles)
+        .unwrap();
+    let story = result.story_of(0).id().to_owned();
+    for i in 0..5 {
+        assert_eq!(
+            result.story_of(i).id(),
+            story,
+            "seed {} is in another story",
+            seeds[i]
+        );
+    }
+    let copy: Vec<&str> = (0..5).map(|i| result.copy_group_of(i).id()).collect();
+    assert_eq!(copy[0], copy[4], "000 and 004 are copies");
+    assert_eq!(
+        copy[..4].iter().collect::<HashSet<_>>().len(),
+        4,
+        "{copy:?}"
+    );
+    let joined: Vec<&str> = (5..articles.len())
+        .filter(|&i| result.story_of(i).id() == story)
+        .map(|i| articles[i].id.as_str())
+        .collect();
+    assert!(
+        joined.is_empty(),
+        "unrelated articles joined the seed story: {joined:?}"
+    );
+}
+
+#[test]
+fn ecbplus_events_with_default_configuration() {
+    let Some((articles, gold)) = labelled("ecbplus") else {
+        return;
+    };
+    let result = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&articles)
+        .unwrap();
+    let predicted = stories(&result);
+    let s = score(&predicted, &gold);
+    // Share of topics whose two sibling events (e.g. two different earthquakes)
+    // have at least one story in common.
+    let topic = |g: &str| g.split('_').next().unwrap_or(g).to_owned();
+    let mut events_of_story: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for (p, g) in predicted.iter().zip(&gold) {
+        events_of_story.entry(p).or_default().insert(g);
+    }
+    let mut merged_topics = HashSet::new();
+    for events in events_of_story.values() {
+        let topics: Vec<String> = events.iter().map(|e| topic(e)).collect();
+        for t in &topics {
+            if topics.iter().filter(|x| *x == t).count() > 1 {
+                merged_topics.insert(t.clone());
+            }
+        }
+    }
+    let all_topics: HashSet<String> = gold.iter().map(|g| topic(g)).collect();
+    eprintln!(
+        "ecbplus: B3 P {:.3} R {:.3} F1 {:.3}, pairwise P {:.3} R {:.3} F1 {:.3}, {} stories, sibling events merged in {}/{} topics",
+        s.bcubed_precision, s.bcubed_recall, s.bcubed_f1, s.pair_precision, s.pair_recall, s.pair_f1,
+        s.predicted_clusters, merged_topics.len(), all_topics.len()
+    );
+    assert!(s.bcubed_f1 >= 0.90, "{s:?}");
+    assert!(s.pair_f1 >= 0.85, "{s:?}");
+}
+
+#[test]
+fn allsides_roundups_pairwise() {
+    let Some((articles, gold)) = labelled("allsides_roundups") else {
+        return;
+    };
+    let result = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&articles)
+        .unwrap();
+    let s = score(&stories(&result), &gold);
+    eprintln!(
+        "allsides_roundups: pairwise P {:.3} R {:.3} F1 {:.3}, B3 P {:.3} R {:.3} F1 {:.3}",
+        s.pair_precision,
+        s.pair_recall,
+        s.pair_f1,
+        s.bcubed_precision,
+        s.bcubed_recall,
+        s.bcubed_f1
+    );
+    // A floor under the measured figures, so that a regression fails.
+    assert!(s.bcubed_f1 >= 0.68 && s.pair_recall >= 0.55, "{s:?}");
+}
