@@ -313,14 +313,15 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
         }
     }
     // Resolve labels.
-    let mut labels = vec![0u32; n];
-    for i in 0..n {
-        let mut r = i as u32;
-        while parent[r as usize] != r {
-            r = parent[r as usize];
-        }
-        labels[i] = r;
-    }
+    let labels = (0..n as u32)
+        .map(|i| {
+            let mut r = i;
+            while parent[r as usize] != r {
+                r = parent[r as usize];
+            }
+            r
+        })
+        .collect();
     (labels, merges)
 }
 
