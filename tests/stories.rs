@@ -65,12 +65,11 @@ fn seeds_form_one_story_among_distractors() {
         .cluster(&articles)
         .unwrap();
     let story = result.story_of(0).id().to_owned();
-    for i in 0..5 {
+    for (i, seed) in seeds.iter().enumerate() {
         assert_eq!(
             result.story_of(i).id(),
             story,
-            "seed {} is in another story",
-            seeds[i]
+            "seed {seed} is in another story"
         );
     }
     let copy: Vec<&str> = (0..5).map(|i| result.copy_group_of(i).id()).collect();
