@@ -138,8 +138,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (articles, read_report) = read_inputs(&inputs, args.read)?;
     let read_time = start.elapsed();
-    for (path, line, reason) in &read_report.skipped {
+    const SHOWN: usize = 20;
+    for (path, line, reason) in read_report.skipped.iter().take(SHOWN) {
         eprintln!("cluster: skipped {}:{line}: {reason}", path.display());
+    }
+    if read_report.skipped.len() > SHOWN {
+        eprintln!(
+            "cluster: ... and {} more skipped lines",
+            read_report.skipped.len() - SHOWN
+        );
     }
 
     // # Step 2: cluster them.

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::lsh::{CandidateStats, LshParams, RECALL_WEIGHT};
 use crate::sketch::{MinHasher, SignScratch};
 use crate::stories::{cluster_stories, parse_day, StoryDoc, StoryStats};
+use crate::text::truncate_to_boundary;
 
 /// Groups articles into copy groups and stories.
 ///
@@ -150,9 +151,11 @@ impl Clusterer {
             .iter()
             .map(|&l| {
                 let a = &articles[l as usize];
+                // The same size limit as the copy tier: a 50 MB page is scored on its head.
+                let limit = self.config.limits.max_document_bytes;
                 StoryDoc {
-                    title: a.title.as_deref(),
-                    text: &a.text,
+                    title: a.title.as_deref().map(|t| truncate_to_boundary(t, limit)),
+                    text: truncate_to_boundary(&a.text, limit),
                     day: a.date.as_deref().and_then(parse_day),
                 }
             })
