@@ -38,7 +38,8 @@ pub struct Shingler {
 #[derive(Default, Debug)]
 pub(crate) struct ShingleScratch {
     tokens: TokenScratch,
-    word_hashes: Vec<u64>,
+    /// Little-endian bytes of the word hashes of the last text, 8 per word.
+    word_hashes: Vec<u8>,
     normalized: String,
     /// High 32 bits of the word hashes of the fact tokens of the last text, in order.
     pub(crate) facts: Vec<u32>,
@@ -79,29 +80,27 @@ impl Shingler {
 
     fn word_shingles(&self, text: &str, w: usize, s: &mut ShingleScratch, out: &mut Vec<u64>) {
         let seed = self.seed;
-        let words = &mut s.word_hashes;
+        let bytes = &mut s.word_hashes;
         let facts = &mut s.facts;
-        words.clear();
+        bytes.clear();
         facts.clear();
         for_each_token(text, &mut s.tokens, |t, fact| {
             let h = xxh3_64_with_seed(t, seed);
-            words.push(h);
+            bytes.extend_from_slice(&h.to_le_bytes());
             if fact {
                 facts.push((h >> 32) as u32);
             }
         });
-        if words.is_empty() {
+        let words = bytes.len() / 8;
+        if words == 0 {
             return;
         }
         let shingle_seed = seed ^ SHINGLE_DOMAIN;
-        let w = w.min(words.len());
-        out.reserve(words.len() + 1 - w);
-        let mut buf = [0u8; 8 * 16];
-        for window in words.windows(w) {
-            for (dst, h) in buf.chunks_exact_mut(8).zip(window) {
-                dst.copy_from_slice(&h.to_le_bytes());
-            }
-            out.push(xxh3_64_with_seed(&buf[..8 * w], shingle_seed));
+        let w = w.min(words);
+        out.reserve(words + 1 - w);
+        // Each shingle is xxh3 of its words' hashes, read in place.
+        for i in 0..=words - w {
+            out.push(xxh3_64_with_seed(&bytes[8 * i..8 * (i + w)], shingle_seed));
         }
     }
 
