@@ -13,6 +13,7 @@
 //!   --containment X         copy threshold on estimated containment (default 0.8)
 //!   --drift X               share of the thresholds every member keeps against its group's
 //!                           representative (default 0.5)
+//!   --simhash K             copy tier on 64-bit SimHash fingerprints within K bits instead of MinHash
 //!   --story-threshold X     average-link cosine threshold of the story tier (default 0.2)
 //!   --no-stories            copy groups only (each is its own story)
 //!   --facts X               share of names and numbers copies must share (default 0.6)
@@ -72,6 +73,13 @@ fn parse_args() -> Result<Args, String> {
                     return Err(format!("--threads: {n} is not a positive whole number"));
                 }
                 args.threads = Some(n as usize);
+            }
+            "--simhash" => {
+                let k = number(&a, it.next())?;
+                if k < 0.0 || k.fract() != 0.0 {
+                    return Err(format!("--simhash: {k} is not a whole number of bits"));
+                }
+                args.config.copies.simhash = Some(k as u32);
             }
             "--story-threshold" => args.config.stories.threshold = number(&a, it.next())?,
             "--no-stories" => args.config.stories.enabled = false,

@@ -8,12 +8,13 @@ use rayon::prelude::*;
 
 use crate::article::Article;
 use crate::config::Config;
-use crate::copies::{find_copy_groups, SignatureMatrix, FACT_SAMPLE};
+use crate::copies::{find_copy_groups, find_copy_groups_simhash, SignatureMatrix, FACT_SAMPLE};
 use crate::error::{Error, Result};
 use crate::lsh::{CandidateStats, LshParams, RECALL_WEIGHT};
-use crate::sketch::{MinHasher, SignScratch};
+use crate::sketch::{MinHasher, SignScratch, SimHasher};
 use crate::stories::{cluster_stories, parse_day, StoryDoc, StoryStats};
 use crate::text::truncate_to_boundary;
+use crate::text::ShingleScratch;
 
 /// Groups articles into copy groups and stories.
 ///
@@ -109,14 +110,27 @@ impl Clusterer {
         }
         report.stage("check ids", start);
 
-        let start = Instant::now();
-        let matrix = self.sign_all(articles, &mut report)?;
-        report.stage("sign", start);
-
-        let start = Instant::now();
-        let groups = find_copy_groups(&matrix, self.lsh, &self.config.copies);
+        let groups = match self.config.copies.simhash {
+            None => {
+                let start = Instant::now();
+                let matrix = self.sign_all(articles, &mut report)?;
+                report.stage("sign", start);
+                let start = Instant::now();
+                let groups = find_copy_groups(&matrix, self.lsh, &self.config.copies);
+                report.stage("copy groups", start);
+                groups
+            }
+            Some(k) => {
+                let start = Instant::now();
+                let (fps, sizes, facts) = self.fingerprint_all(articles, &mut report)?;
+                report.stage("fingerprint", start);
+                let start = Instant::now();
+                let groups = find_copy_groups_simhash(&fps, &sizes, &facts, k, &self.config.copies);
+                report.stage("copy groups", start);
+                groups
+            }
+        };
         report.candidates = groups.stats;
-        report.stage("copy groups", start);
 
         let start = Instant::now();
         let story_of_leader = self.stories(articles, &groups.leader, &mut report);
@@ -167,6 +181,48 @@ impl Clusterer {
             .zip(labels)
             .map(|(&l, label)| (l, leaders[label as usize]))
             .collect()
+    }
+
+    /// SimHash fingerprints (`None` for a document without words), shingle
+    /// counts and fact samples of every article.
+    fn fingerprint_all(
+        &self,
+        articles: &[Article],
+        report: &mut Report,
+    ) -> Result<(Vec<Option<u64>>, Vec<u32>, SignatureMatrix)> {
+        let n = articles.len();
+        let mut facts = SignatureMatrix::with_capacity(0, n);
+        let mut sizes = vec![0u32; n];
+        let simhasher = SimHasher::with_limits(&self.config.sketch, &self.config.limits)?;
+        let limit = self.config.limits.max_document_bytes;
+        let fps: Vec<Result<Option<u64>>> = facts
+            .facts
+            .par_chunks_mut(FACT_SAMPLE)
+            .zip(facts.fact_counts.par_iter_mut())
+            .zip(sizes.par_iter_mut())
+            .zip(articles.par_iter())
+            .enumerate()
+            .map_init(
+                || (ShingleScratch::default(), Vec::new()),
+                |(scratch, hashes), (i, (((fact_slots, fact_count), size), a))| match simhasher
+                    .fingerprint_into(&a.text, scratch, hashes)
+                {
+                    Ok(fp) => {
+                        *size = hashes.len() as u32;
+                        let (sample, distinct) = scratch.fact_sample(FACT_SAMPLE);
+                        fact_slots[..sample.len()].copy_from_slice(sample);
+                        *fact_count = distinct;
+                        Ok(Some(fp))
+                    }
+                    Err(Error::EmptyDocument { .. }) => Ok(None),
+                    Err(e) => Err(e.at_index(i)),
+                },
+            )
+            .collect();
+        let fps = fps.into_iter().collect::<Result<Vec<_>>>()?;
+        report.empty += fps.iter().filter(|f| f.is_none()).count();
+        report.truncated += articles.iter().filter(|a| a.text.len() > limit).count();
+        Ok((fps, sizes, facts))
     }
 
     fn sign_all(&self, articles: &[Article], report: &mut Report) -> Result<SignatureMatrix> {

@@ -180,6 +180,11 @@ pub struct CopyConfig {
     /// The fact test applies only when at least this many facts can be
     /// compared; shorter texts are judged on wording alone. Default 4.
     pub min_facts: u32,
+    /// Use 64-bit SimHash fingerprints within this many differing bits
+    /// instead of MinHash signatures (8 bytes an article instead of 512; finds
+    /// near-exact copies only, see the README). The fact test still applies.
+    /// Default `None`: MinHash.
+    pub simhash: Option<u32>,
 }
 
 impl Default for CopyConfig {
@@ -194,6 +199,7 @@ impl Default for CopyConfig {
             drift: 0.5,
             facts: 0.7,
             min_facts: 4,
+            simhash: None,
         }
     }
 }
@@ -214,6 +220,14 @@ impl CopyConfig {
         }
         if let Some((b, r)) = self.bands {
             crate::lsh::LshParams::new(b, r, num_perm)?;
+        }
+        if let Some(k) = self.simhash {
+            if k > crate::lsh::MAX_DISTANCE {
+                return Err(Error::config(
+                    "copies.simhash",
+                    format!("{k} bits is over {}", crate::lsh::MAX_DISTANCE),
+                ));
+            }
         }
         Ok(())
     }

@@ -209,6 +209,58 @@ pub(crate) fn find_copy_groups(
     }
 }
 
+/// Copy groups by SimHash: pairs within `max_distance` bits whose facts
+/// agree, grouped like the MinHash path (members within twice the distance of
+/// their representative). `fingerprints[d]` is `None` for a document without words.
+pub(crate) fn find_copy_groups_simhash(
+    fingerprints: &[Option<u64>],
+    sizes: &[u32],
+    facts: &SignatureMatrix,
+    max_distance: u32,
+    config: &CopyConfig,
+) -> CopyGroups {
+    // Documents without words get a fingerprint no real one is near.
+    let fps: Vec<u64> = fingerprints.iter().map(|f| f.unwrap_or(0)).collect();
+    let facts_ok = |a: u32, b: u32, scale: f64| {
+        let (x, y) = (facts.get(a), facts.get(b));
+        match fact_agreement(
+            x.facts,
+            x.fact_count,
+            y.facts,
+            y.fact_count,
+            config.min_facts as usize,
+        ) {
+            Some(f) => f >= config.facts * scale,
+            None => true,
+        }
+    };
+    let pairs = crate::lsh::pairs_within(&fps, max_distance).unwrap_or_default();
+    let mut stats = CandidateStats {
+        candidates: pairs.len() as u64,
+        ..Default::default()
+    };
+    let edges: Vec<(u32, u32, f32)> = pairs
+        .into_iter()
+        .filter(|&(a, b, _)| {
+            fingerprints[a as usize].is_some() && fingerprints[b as usize].is_some()
+        })
+        .filter(|&(a, b, _)| facts_ok(a, b, 1.0))
+        .map(|(a, b, d)| (a, b, crate::sketch::similarity_of_distance(d) as f32))
+        .collect();
+    stats.verified = edges.len() as u64;
+    let loose = (2 * max_distance).min(64);
+    let (leader, score) = group_without_chaining(fps.len(), &edges, sizes, |a, b| {
+        let d = (fps[a as usize] ^ fps[b as usize]).count_ones();
+        (d <= loose && facts_ok(a, b, config.drift))
+            .then(|| crate::sketch::similarity_of_distance(d) as f32)
+    });
+    CopyGroups {
+        leader,
+        score,
+        stats,
+    }
+}
+
 /// Leader clustering inside each connected component of `edges`.
 ///
 /// Documents are visited by decreasing `size` (ties: smaller index first); each

@@ -13,9 +13,10 @@
 //! | stage | module | what it does |
 //! |---|---|---|
 //! | text | [`text`] | Unicode normalisation, UAX #29 tokens (ASCII fast path), facts (names, numbers), word or character shingles hashed with xxh3 |
-//! | signatures | [`sketch`] | MinHash by one permutation hashing with optimal densification (default) or `k` hash functions; Jaccard and containment estimates with standard errors |
-//! | candidates | [`lsh`] | banding chosen from a threshold, a parallel sort-based all-pairs pass, incremental band tables |
+//! | signatures | [`sketch`] | MinHash by one permutation hashing with optimal densification (default) or `k` hash functions; Jaccard and containment estimates with standard errors; 64-bit SimHash |
+//! | candidates | [`lsh`] | banding chosen from a threshold, a parallel sort-based all-pairs pass, incremental band tables; permuted Hamming tables for SimHash |
 //! | copies | [`Clusterer`], [`CopyIndex`] | every candidate verified on wording *and* facts, groups built without chaining drift |
+//! | stories | [`Clusterer`] | TF-IDF features (words, names, numbers, titles), key-term blocking, average-link clustering over copy groups |
 //! | evaluation | [`eval`] | pairwise and B-cubed precision/recall/F1, adjusted Rand index |
 //! | input | [`io`] | JSON Lines and `.txt` directories, errors naming file and line |
 //!
@@ -76,7 +77,7 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use index::{CopyIndex, Match};
-pub use sketch::{Estimate, MinHasher, Signature, SketchParams};
+pub use sketch::{Estimate, MinHasher, Signature, SimHasher, SketchParams};
 pub use stories::StoryStats;
 
 /// The README's examples, compiled and run as doctests.

@@ -135,11 +135,7 @@ impl SignScratch {
     /// The bottom-`k` sample of the distinct fact hashes of the last signed
     /// text (ascending), and the number of distinct facts.
     pub(crate) fn fact_sample(&mut self, k: usize) -> (&[u32], u32) {
-        let f = &mut self.shingle.facts;
-        f.sort_unstable();
-        f.dedup();
-        let distinct = f.len() as u32;
-        (&f[..f.len().min(k)], distinct)
+        self.shingle.fact_sample(k)
     }
 }
 

@@ -1,9 +1,11 @@
-//! Signatures: MinHash (this module's [`MinHasher`]) and the estimators that
-//! compare them.
+//! Signatures: MinHash ([`MinHasher`]) and SimHash ([`SimHasher`]), and the
+//! estimators that compare them.
 
 mod minhash;
+mod simhash;
 
 pub use minhash::{MinHasher, Signature};
+pub use simhash::{hamming_distance, similarity_of_distance, SimHasher};
 
 pub(crate) use minhash::SignScratch;
 

@@ -45,6 +45,18 @@ pub(crate) struct ShingleScratch {
     pub(crate) facts: Vec<u32>,
 }
 
+impl ShingleScratch {
+    /// The bottom-`k` sample of the distinct fact hashes of the last text
+    /// (ascending), and the number of distinct facts.
+    pub(crate) fn fact_sample(&mut self, k: usize) -> (&[u32], u32) {
+        let f = &mut self.facts;
+        f.sort_unstable();
+        f.dedup();
+        let distinct = f.len() as u32;
+        (&f[..f.len().min(k)], distinct)
+    }
+}
+
 impl Shingler {
     /// A shingler for `shingling`, hashing with `seed`.
     pub fn new(shingling: Shingling, seed: u64) -> Self {
