@@ -10,7 +10,7 @@ use crate::article::Article;
 use crate::config::Config;
 use crate::copies::{find_copy_groups, find_copy_groups_simhash, SignatureMatrix, FACT_SAMPLE};
 use crate::error::{Error, Result};
-use crate::lsh::{CandidateStats, LshParams, RECALL_WEIGHT};
+use crate::lsh::{CandidateStats, LshParams};
 use crate::sketch::{MinHasher, SignScratch, SimHasher};
 use crate::stories::{cluster_stories, parse_day, StoryDoc, StoryStats};
 use crate::text::truncate_to_boundary;
@@ -54,14 +54,7 @@ impl Clusterer {
     pub fn new(config: Config) -> Result<Self> {
         config.validate()?;
         let signer = MinHasher::with_limits(&config.sketch, &config.limits)?;
-        let lsh = match config.copies.bands {
-            Some((b, r)) => LshParams::new(b, r, config.sketch.num_perm)?,
-            None => LshParams::optimal(
-                config.copies.candidate_threshold,
-                config.sketch.num_perm,
-                RECALL_WEIGHT,
-            )?,
-        };
+        let lsh = config.copies.lsh_params(config.sketch.num_perm)?;
         Ok(Clusterer {
             config,
             signer,

@@ -205,6 +205,22 @@ impl Default for CopyConfig {
 }
 
 impl CopyConfig {
+    /// The LSH banding: [`bands`](Self::bands) when given, otherwise the
+    /// optimum for [`candidate_threshold`](Self::candidate_threshold).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when the banding does not fit `num_perm` slots.
+    pub fn lsh_params(&self, num_perm: usize) -> Result<crate::lsh::LshParams> {
+        match self.bands {
+            Some((b, r)) => crate::lsh::LshParams::new(b, r, num_perm),
+            None => crate::lsh::LshParams::optimal(
+                self.candidate_threshold,
+                num_perm,
+                crate::lsh::RECALL_WEIGHT,
+            ),
+        }
+    }
+
     /// Checks every field.
     ///
     /// # Errors

@@ -81,6 +81,31 @@ pub enum Error {
         reason: String,
     },
 
+    /// The bytes are not a storyhash snapshot: the magic number is missing.
+    #[error("not a storyhash snapshot (the file does not start with the magic bytes)")]
+    BadMagic,
+
+    /// The snapshot was written in a format version this build cannot read.
+    #[error(
+        "snapshot format version {found} is not supported (this build reads version {expected})"
+    )]
+    UnsupportedVersion {
+        /// The version this build reads.
+        expected: u32,
+        /// The version found in the file.
+        found: u32,
+    },
+
+    /// The snapshot is damaged: truncated, a checksum mismatch, or an
+    /// inconsistent length or field.
+    #[error("corrupt snapshot: {0}")]
+    CorruptSnapshot(String),
+
+    /// The snapshot was made with another configuration or normaliser than
+    /// the one required, so its signatures cannot be compared with new ones.
+    #[error("snapshot does not match: {0}")]
+    SnapshotMismatch(String),
+
     /// An I/O error, with the file it concerns.
     #[error("{}: {source}", path.display())]
     Io {

@@ -9,7 +9,7 @@ use crate::article::Article;
 use crate::config::Config;
 use crate::copies::{SignatureMatrix, Verifier, FACT_SAMPLE};
 use crate::error::{Error, Result};
-use crate::lsh::{BandTables, LshParams, RECALL_WEIGHT};
+use crate::lsh::{BandTables, LshParams};
 use crate::sketch::{MinHasher, SignScratch};
 
 /// An indexed article similar to a query.
@@ -77,14 +77,7 @@ impl CopyIndex {
     pub fn new(config: &Config) -> Result<Self> {
         config.validate()?;
         let signer = MinHasher::with_limits(&config.sketch, &config.limits)?;
-        let lsh = match config.copies.bands {
-            Some((b, r)) => LshParams::new(b, r, config.sketch.num_perm)?,
-            None => LshParams::optimal(
-                config.copies.candidate_threshold,
-                config.sketch.num_perm,
-                RECALL_WEIGHT,
-            )?,
-        };
+        let lsh = config.copies.lsh_params(config.sketch.num_perm)?;
         Ok(CopyIndex {
             config: config.clone(),
             matrix: SignatureMatrix::with_capacity(signer.num_perm(), 0),
@@ -95,6 +88,43 @@ impl CopyIndex {
             by_id: HashMap::new(),
             tables: BandTables::new(lsh.bands()),
         })
+    }
+
+    /// The configuration the index was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn parts(&self) -> crate::persist::Parts<'_> {
+        crate::persist::Parts {
+            config: &self.config,
+            slots: &self.matrix.slots,
+            shingles: &self.matrix.shingles,
+            facts: &self.matrix.facts,
+            fact_counts: &self.matrix.fact_counts,
+            live: &self.live,
+            ids: &self.ids,
+        }
+    }
+
+    pub(crate) fn from_parts(p: crate::persist::Owned) -> Result<Self> {
+        let mut index = CopyIndex::new(&p.config)?;
+        index.matrix.slots = p.slots;
+        index.matrix.shingles = p.shingles;
+        index.matrix.facts = p.facts;
+        index.matrix.fact_counts = p.fact_counts;
+        for (d, (id, &live)) in p.ids.iter().zip(&p.live).enumerate() {
+            if live {
+                if index.by_id.insert(id.clone(), d as u32).is_some() {
+                    return Err(Error::CorruptSnapshot(format!("id {id:?} is live twice")));
+                }
+                let slots = index.matrix.get(d as u32).slots.to_vec();
+                index.tables.insert(&slots, index.lsh, d as u32);
+            }
+        }
+        index.ids = p.ids;
+        index.live = p.live;
+        Ok(index)
     }
 
     /// Number of articles in the index.

@@ -65,6 +65,7 @@ pub mod eval;
 mod index;
 pub mod io;
 pub mod lsh;
+pub mod persist;
 pub mod sketch;
 mod stories;
 pub mod text;

@@ -7,20 +7,13 @@ use storyhash::Article;
 
 const SAMPLE: &str = include_str!("../../examples/data/sample.jsonl");
 
-pub(crate) struct Rng(pub(crate) u64);
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+pub(crate) use rng::Rng;
 
-impl Rng {
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// A uniform index below `n`.
+fn pick(r: &mut Rng, n: usize) -> usize {
+    r.below(n as u64) as usize
 }
 
 fn sentences() -> Vec<String> {
@@ -49,14 +42,14 @@ pub(crate) fn articles(n: usize, bytes: usize, seed: u64) -> Vec<String> {
         .map(|_| {
             let mut text = String::with_capacity(bytes + 200);
             while text.len() < bytes {
-                let s = &pool[r.below(pool.len())];
+                let s = &pool[pick(&mut r, pool.len())];
                 let mut words: Vec<&str> = s.split(' ').collect();
                 for _ in 0..3 {
-                    let (i, j) = (r.below(words.len()), r.below(words.len()));
+                    let (i, j) = (pick(&mut r, words.len()), pick(&mut r, words.len()));
                     words.swap(i, j);
                 }
                 text.push_str(&words.join(" "));
-                text.push_str(if r.below(4) == 0 { ".\n\n" } else { ". " });
+                text.push_str(if pick(&mut r, 4) == 0 { ".\n\n" } else { ". " });
             }
             text
         })
@@ -74,12 +67,12 @@ pub(crate) fn corpus(n: usize, seed: u64) -> Vec<Article> {
         let text = &originals[i];
         i += 1;
         out.push(Article::new(format!("{i}"), text.clone()));
-        if r.below(3) == 0 {
-            for v in 0..1 + r.below(4) {
+        if pick(&mut r, 3) == 0 {
+            for v in 0..1 + pick(&mut r, 4) {
                 if out.len() == n {
                     break;
                 }
-                let version = match r.below(3) {
+                let version = match pick(&mut r, 3) {
                     0 => format!(
                         "By Wire Staff | Updated today\n\n{text}\n\nSubscribe for more news."
                     ),

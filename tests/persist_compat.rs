@@ -1,0 +1,160 @@
+//! Snapshots: round trips, the committed format-version-1 golden file, and
+//! damaged or foreign input.
+
+mod common;
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use storyhash::persist::{FORMAT_VERSION, MAGIC};
+use storyhash::{Article, Config, CopyIndex, Error};
+
+use common::{article, sample, version, Rng};
+
+fn golden_path() -> PathBuf {
+    common::manifest().join("tests/data/v1/copy_index.snap")
+}
+
+/// The index the golden file was made from: the first 12 sample articles,
+/// the fourth removed.
+fn golden_index() -> CopyIndex {
+    let (articles, _, _) = sample();
+    let mut index = CopyIndex::new(&Config::default()).unwrap();
+    index.insert_batch(&articles[..12]).unwrap();
+    index.remove(&articles[3].id).unwrap();
+    index
+}
+
+#[test]
+fn golden_v1_snapshot_still_loads() {
+    let path = golden_path();
+    if std::env::var_os("STORYHASH_WRITE_GOLDEN").is_some() {
+        golden_index().save(&path).unwrap();
+    }
+    let loaded = CopyIndex::load(&path).expect("format version 1 snapshots must stay readable");
+    let (articles, _, _) = sample();
+    assert_eq!(loaded.len(), 11);
+    assert!(!loaded.contains(&articles[3].id));
+    // It answers exactly as a freshly built index does.
+    let fresh = golden_index();
+    for a in &articles[..15] {
+        assert_eq!(
+            loaded.query(&a.text, 5).unwrap(),
+            fresh.query(&a.text, 5).unwrap(),
+            "{}",
+            a.id
+        );
+    }
+    // And writing it again gives the same bytes: the format is canonical.
+    assert_eq!(loaded.to_bytes(), std::fs::read(&path).unwrap());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn save_then_load_answers_every_query_identically(seed in any::<u64>(), ops in 1usize..60) {
+        let mut r = Rng(seed);
+        let mut index = CopyIndex::new(&Config::default()).unwrap();
+        let mut texts: Vec<String> = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        for i in 0..ops {
+            if !ids.is_empty() && r.below(4) == 0 {
+                let j = r.below(ids.len() as u64) as usize;
+                let _ = index.remove(&ids[j]);
+            } else {
+                let t = if !texts.is_empty() && r.below(2) == 0 {
+                    let j = r.below(texts.len() as u64) as usize;
+                    version(&mut r, &texts[j]).0
+                } else {
+                    let words = 60 + r.below(200) as usize;
+                    article(&mut r, words)
+                };
+                index.insert(&Article::new(format!("d{i}"), t.clone())).unwrap();
+                ids.push(format!("d{i}"));
+                texts.push(t);
+            }
+        }
+        let bytes = index.to_bytes();
+        let back = CopyIndex::from_bytes(&bytes).unwrap();
+        prop_assert_eq!(back.len(), index.len());
+        prop_assert_eq!(back.to_bytes(), bytes);
+        for t in &texts {
+            prop_assert_eq!(back.query(t, 10).unwrap(), index.query(t, 10).unwrap());
+        }
+    }
+}
+
+#[test]
+fn damaged_and_foreign_input_is_a_typed_error() {
+    let good = golden_index().to_bytes();
+    let check = |bytes: &[u8], what: &str| match CopyIndex::from_bytes(bytes) {
+        Err(Error::BadMagic | Error::UnsupportedVersion { .. } | Error::CorruptSnapshot(_)) => {}
+        other => panic!(
+            "{what}: expected a snapshot error, got {:?}",
+            other.map(|i| i.len())
+        ),
+    };
+    check(&[], "empty");
+    check(b"STORYHSH", "magic only");
+    check(
+        b"{\"id\": \"a\", \"text\": \"not a snapshot\"}",
+        "foreign JSON",
+    );
+    let mut r = Rng(99);
+    let random: Vec<u8> = (0..5000).map(|_| r.next() as u8).collect();
+    check(&random, "random bytes");
+    let mut random_with_magic = MAGIC.to_vec();
+    random_with_magic.extend(FORMAT_VERSION.to_le_bytes());
+    random_with_magic.extend(&random);
+    check(
+        &random_with_magic,
+        "random bytes behind a valid magic and version",
+    );
+    for _ in 0..300 {
+        let cut = r.below(good.len() as u64) as usize;
+        check(&good[..cut], &format!("cut at {cut}"));
+        let mut flipped = good.clone();
+        let at = r.below(good.len() as u64) as usize;
+        flipped[at] ^= 1 << r.below(8);
+        check(&flipped, &format!("bit flipped at {at}"));
+    }
+    let mut newer = good.clone();
+    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    assert!(matches!(
+        CopyIndex::from_bytes(&newer),
+        Err(Error::UnsupportedVersion {
+            expected: 1,
+            found: 2
+        })
+    ));
+}
+
+#[test]
+fn saving_is_atomic_and_errors_name_the_file() {
+    let dir = std::env::temp_dir().join(format!("storyhash-persist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("index.snap");
+    let index = golden_index();
+    index.save(&path).unwrap();
+    index.save(&path).unwrap(); // over an existing snapshot
+    assert_eq!(CopyIndex::load(&path).unwrap().len(), index.len());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    let missing = dir.join("no/such/dir/index.snap");
+    match index.save(&missing) {
+        Err(Error::Io { path, .. }) => assert!(path.starts_with(&dir)),
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+    // A snapshot loaded with another configuration is refused.
+    let other = Config::default().with_seed(7);
+    assert!(matches!(
+        CopyIndex::load_with_config(&path, &other),
+        Err(Error::SnapshotMismatch(_))
+    ));
+    CopyIndex::load_with_config(&path, &Config::default()).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
