@@ -113,15 +113,17 @@ impl CopyIndex {
         index.matrix.shingles = p.shingles;
         index.matrix.facts = p.facts;
         index.matrix.fact_counts = p.fact_counts;
+        let mut live_docs = Vec::new();
         for (d, (id, &live)) in p.ids.iter().zip(&p.live).enumerate() {
             if live {
                 if index.by_id.insert(id.clone(), d as u32).is_some() {
                     return Err(Error::CorruptSnapshot(format!("id {id:?} is live twice")));
                 }
-                let slots = index.matrix.get(d as u32).slots.to_vec();
-                index.tables.insert(&slots, index.lsh, d as u32);
+                live_docs.push(d as u32);
             }
         }
+        index.tables =
+            BandTables::build(&index.matrix.slots, index.matrix.k, &live_docs, index.lsh);
         index.ids = p.ids;
         index.live = p.live;
         Ok(index)
