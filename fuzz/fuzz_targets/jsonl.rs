@@ -1,0 +1,19 @@
+//! The JSON Lines reader, then clustering whatever it accepts.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use storyhash::io::{parse_jsonl, ReadOptions};
+use storyhash::{Clusterer, Config};
+
+fuzz_target!(|data: &[u8]| {
+    let mut options = ReadOptions::default();
+    options.skip_bad = data.first().is_some_and(|b| b & 1 == 1);
+    options.lossy_utf8 = data.first().is_some_and(|b| b & 2 == 2);
+    if let Ok((articles, _)) = parse_jsonl(data, Path::new("fuzz.jsonl"), options) {
+        let _ = Clusterer::new(Config::default())
+            .unwrap()
+            .cluster(&articles);
+    }
+});
