@@ -301,13 +301,6 @@ impl Report {
     }
 }
 
-impl Default for LshParams {
-    fn default() -> Self {
-        // Only used for an empty Report; real ones come from the config.
-        LshParams::new(1, 1, 1).expect("1 x 1 fits 1 slot")
-    }
-}
-
 /// One member of a copy group.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Member {

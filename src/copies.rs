@@ -51,6 +51,17 @@ pub(crate) struct SketchRef<'a> {
 }
 
 impl SketchRef<'_> {
+    /// How far the two documents' facts agree (`None`: too few to judge).
+    pub(crate) fn facts_with(&self, other: &SketchRef<'_>, min_facts: u32) -> Option<f64> {
+        fact_agreement(
+            self.facts,
+            self.fact_count,
+            other.facts,
+            other.fact_count,
+            min_facts as usize,
+        )
+    }
+
     /// Estimated Jaccard and containment (of the smaller in the larger).
     pub(crate) fn similarity(&self, other: &SketchRef<'_>) -> (f64, Estimate) {
         let j = matching_share(self.slots, other.slots);
@@ -141,13 +152,7 @@ impl Verifier<'_> {
     pub(crate) fn judge(&self, a: SketchRef<'_>, b: SketchRef<'_>, scale: f64) -> Verdict {
         let cfg = self.config;
         let (j, c) = a.similarity(&b);
-        let facts = fact_agreement(
-            a.facts,
-            a.fact_count,
-            b.facts,
-            b.fact_count,
-            cfg.min_facts as usize,
-        );
+        let facts = a.facts_with(&b, cfg.min_facts);
         let small = a.shingles.min(b.shingles);
         let wording = if j >= cfg.jaccard * scale {
             Some(j)
@@ -158,10 +163,9 @@ impl Verifier<'_> {
         };
         // Shared wording is not enough: copies keep their names and numbers,
         // templated reports about different events do not.
-        let score = match (wording, facts) {
-            (Some(_), Some(f)) if f < cfg.facts * scale => None,
-            (w, _) => w.map(|x| x as f32),
-        };
+        let score = wording
+            .filter(|_| facts_hold(cfg, facts, scale))
+            .map(|x| x as f32);
         Verdict {
             jaccard: j,
             containment: c.value,
@@ -169,6 +173,12 @@ impl Verifier<'_> {
             score,
         }
     }
+}
+
+/// The fact test of both copy paths: passes when the facts cannot be judged
+/// or when at least `facts * scale` of them agree.
+fn facts_hold(config: &CopyConfig, facts: Option<f64>, scale: f64) -> bool {
+    facts.map_or(true, |f| f >= config.facts * scale)
 }
 
 /// Copy groups of a batch: for each document, its group's representative.
@@ -222,17 +232,8 @@ pub(crate) fn find_copy_groups_simhash(
     // Documents without words get a fingerprint no real one is near.
     let fps: Vec<u64> = fingerprints.iter().map(|f| f.unwrap_or(0)).collect();
     let facts_ok = |a: u32, b: u32, scale: f64| {
-        let (x, y) = (facts.get(a), facts.get(b));
-        match fact_agreement(
-            x.facts,
-            x.fact_count,
-            y.facts,
-            y.fact_count,
-            config.min_facts as usize,
-        ) {
-            Some(f) => f >= config.facts * scale,
-            None => true,
-        }
+        let fa = facts.get(a).facts_with(&facts.get(b), config.min_facts);
+        facts_hold(config, fa, scale)
     };
     let pairs = crate::lsh::pairs_within(&fps, max_distance).unwrap_or_default();
     let mut stats = CandidateStats {

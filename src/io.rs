@@ -194,8 +194,7 @@ fn parse_line(line: &[u8], lossy: bool) -> std::result::Result<(Article, bool), 
         Ok(s) => serde_json::from_str(s)
             .map(|a| (a, false))
             .map_err(json_reason),
-        Err(e) if lossy => {
-            let _ = e;
+        Err(_) if lossy => {
             let s = String::from_utf8_lossy(line);
             serde_json::from_str(&s)
                 .map(|a| (a, true))

@@ -113,6 +113,14 @@ impl LshParams {
     }
 }
 
+/// One band of one row: a placeholder (an empty [`Report`](crate::Report)
+/// holds it); real bandings come from a configuration.
+impl Default for LshParams {
+    fn default() -> Self {
+        LshParams { bands: 1, rows: 1 }
+    }
+}
+
 impl std::fmt::Display for LshParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} bands x {} rows", self.bands, self.rows)?;
