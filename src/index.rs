@@ -62,11 +62,23 @@ pub struct CopyIndex {
 }
 
 /// One article's sketch, ready to insert or query.
-struct Sketch {
+#[derive(Clone, Debug)]
+pub(crate) struct Sketch {
     slots: Vec<u32>,
     shingles: u32,
     facts: Vec<u32>,
     fact_count: u32,
+}
+
+impl Sketch {
+    pub(crate) fn as_ref(&self) -> crate::copies::SketchRef<'_> {
+        crate::copies::SketchRef {
+            slots: &self.slots,
+            shingles: self.shingles,
+            facts: &self.facts,
+            fact_count: self.fact_count,
+        }
+    }
 }
 
 impl CopyIndex {
@@ -144,7 +156,7 @@ impl CopyIndex {
         self.by_id.contains_key(id)
     }
 
-    fn sketch(&self, text: &str, scratch: &mut SignScratch) -> Result<Sketch> {
+    pub(crate) fn sketch(&self, text: &str, scratch: &mut SignScratch) -> Result<Sketch> {
         let mut slots = vec![0; self.signer.num_perm()];
         let outcome = self.signer.sign_into(text, scratch, &mut slots)?;
         let (facts, fact_count) = scratch.fact_sample(FACT_SAMPLE);
@@ -156,7 +168,8 @@ impl CopyIndex {
         })
     }
 
-    fn add(&mut self, id: String, s: Sketch) {
+    /// Adds a sketch under a new id; returns its document number.
+    pub(crate) fn add(&mut self, id: String, s: &Sketch) -> u32 {
         let d = self
             .matrix
             .push(&s.slots, s.shingles, &s.facts, s.fact_count);
@@ -164,6 +177,66 @@ impl CopyIndex {
         self.ids.push(id.clone());
         self.live.push(true);
         self.by_id.insert(id, d);
+        d
+    }
+
+    /// The document number of a live id.
+    pub(crate) fn doc(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The id of a document number (live or removed).
+    pub(crate) fn id(&self, d: u32) -> &str {
+        &self.ids[d as usize]
+    }
+
+    /// Whether a document number is still indexed.
+    pub(crate) fn is_live(&self, d: u32) -> bool {
+        self.live[d as usize]
+    }
+
+    /// The sketch of a document number (kept after removal).
+    pub(crate) fn sketch_of(&self, d: u32) -> crate::copies::SketchRef<'_> {
+        self.matrix.get(d)
+    }
+
+    /// Document numbers ever added, removed ones included.
+    pub(crate) fn docs_ever(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The verifier of the copy tier.
+    pub(crate) fn verifier(&self) -> Verifier<'_> {
+        Verifier {
+            config: &self.config.copies,
+        }
+    }
+
+    /// Live documents sharing a band with `s` that verify as its copies,
+    /// with their scores, by document number.
+    pub(crate) fn copies_of(&self, s: &Sketch) -> Vec<(u32, f32)> {
+        let verifier = self.verifier();
+        self.tables
+            .candidates(&s.slots, self.lsh)
+            .into_iter()
+            .filter(|&d| self.live[d as usize])
+            .filter_map(|d| {
+                verifier
+                    .score(s.as_ref(), self.matrix.get(d))
+                    .map(|x| (d, x))
+            })
+            .collect()
+    }
+
+    /// Removes a live document by number.
+    pub(crate) fn remove_doc(&mut self, d: u32) {
+        if !self.live[d as usize] {
+            return;
+        }
+        self.by_id.remove(&self.ids[d as usize]);
+        let slots = self.matrix.get(d).slots.to_vec();
+        self.tables.remove(&slots, self.lsh, d);
+        self.live[d as usize] = false;
     }
 
     /// Adds one article.
@@ -180,7 +253,7 @@ impl CopyIndex {
             });
         }
         let s = self.sketch(&article.text, &mut SignScratch::default())?;
-        self.add(article.id.clone(), s);
+        self.add(article.id.clone(), &s);
         Ok(())
     }
 
@@ -216,7 +289,7 @@ impl CopyIndex {
             .collect();
         let sketches: Vec<Sketch> = sketches.into_iter().collect::<Result<_>>()?;
         for (a, s) in articles.iter().zip(sketches) {
-            self.add(a.id.clone(), s);
+            self.add(a.id.clone(), &s);
         }
         Ok(())
     }
@@ -227,12 +300,9 @@ impl CopyIndex {
     /// [`Error::UnknownId`] when no article has this id.
     pub fn remove(&mut self, id: &str) -> Result<()> {
         let d = self
-            .by_id
-            .remove(id)
+            .doc(id)
             .ok_or_else(|| Error::UnknownId(id.to_owned()))?;
-        let slots = self.matrix.get(d).slots.to_vec();
-        self.tables.remove(&slots, self.lsh, d);
-        self.live[d as usize] = false;
+        self.remove_doc(d);
         Ok(())
     }
 
@@ -244,15 +314,8 @@ impl CopyIndex {
     /// As for signing `text`.
     pub fn query(&self, text: &str, top_k: usize) -> Result<Vec<Match>> {
         let q = self.sketch(text, &mut SignScratch::default())?;
-        let qref = crate::copies::SketchRef {
-            slots: &q.slots,
-            shingles: q.shingles,
-            facts: &q.facts,
-            fact_count: q.fact_count,
-        };
-        let verifier = Verifier {
-            config: &self.config.copies,
-        };
+        let qref = q.as_ref();
+        let verifier = self.verifier();
         let mut out: Vec<Match> = self
             .tables
             .candidates(&q.slots, self.lsh)

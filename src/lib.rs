@@ -68,6 +68,7 @@ pub mod lsh;
 pub mod persist;
 pub mod sketch;
 mod stories;
+mod stream;
 pub mod text;
 
 pub use article::Article;
@@ -80,6 +81,7 @@ pub use error::{Error, Result};
 pub use index::{CopyIndex, Match};
 pub use sketch::{Estimate, MinHasher, Signature, SimHasher, SketchParams};
 pub use stories::StoryStats;
+pub use stream::{settle, Assignment, Event, Stream, StreamStats, Window};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -45,8 +45,12 @@ use crate::text::NORMALIZER_VERSION;
 
 /// First eight bytes of every snapshot.
 pub const MAGIC: &[u8; 8] = b"STORYHSH";
-/// The snapshot format version this build writes and reads.
+/// The format version of [`CopyIndex`] snapshots this build writes.
 pub const FORMAT_VERSION: u32 = 1;
+/// The format version of [`Stream`](crate::Stream) snapshots: version 1's
+/// sections followed by the stream state. A `CopyIndex` loads the index part
+/// of either; a `Stream` needs version 2.
+pub const STREAM_FORMAT_VERSION: u32 = 2;
 const MAX_HEADER: usize = 64 << 10;
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -96,6 +100,11 @@ fn get_words(bytes: &[u8]) -> Vec<u32> {
 }
 
 pub(crate) fn encode(p: &Parts<'_>) -> Vec<u8> {
+    encode_with(p, None)
+}
+
+/// Encodes the index parts, then (version 2) a stream section.
+pub(crate) fn encode_with(p: &Parts<'_>, stream: Option<&[u8]>) -> Vec<u8> {
     let ids = postcard::to_allocvec(p.ids).expect("a Vec<String> always serialises");
     let header = Header {
         config: p.config.clone(),
@@ -113,7 +122,12 @@ pub(crate) fn encode(p: &Parts<'_>) -> Vec<u8> {
             + ids.len(),
     );
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let version = if stream.is_some() {
+        STREAM_FORMAT_VERSION
+    } else {
+        FORMAT_VERSION
+    };
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
     put_words(&mut out, p.slots);
@@ -122,6 +136,10 @@ pub(crate) fn encode(p: &Parts<'_>) -> Vec<u8> {
     put_words(&mut out, p.fact_counts);
     out.extend(p.live.iter().map(|&l| u8::from(l)));
     out.extend_from_slice(&ids);
+    if let Some(section) = stream {
+        out.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        out.extend_from_slice(section);
+    }
     let sum = xxh3_64(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     out
@@ -132,6 +150,11 @@ fn corrupt(reason: impl Into<String>) -> Error {
 }
 
 pub(crate) fn decode(bytes: &[u8]) -> Result<Owned> {
+    decode_with(bytes).map(|(owned, _)| owned)
+}
+
+/// Decodes the index parts and, in a version 2 file, returns the stream section.
+pub(crate) fn decode_with(bytes: &[u8]) -> Result<(Owned, Option<&[u8]>)> {
     if bytes.len() < 8 || &bytes[..8] != MAGIC {
         return Err(Error::BadMagic);
     }
@@ -142,9 +165,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Owned> {
         )));
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != STREAM_FORMAT_VERSION {
         return Err(Error::UnsupportedVersion {
-            expected: FORMAT_VERSION,
+            expected: STREAM_FORMAT_VERSION,
             found: version,
         });
     }
@@ -188,12 +211,27 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Owned> {
         .and_then(|x| x.checked_add(ids_bytes))
         .and_then(|x| x.checked_add(16 + header_len))
         .ok_or_else(|| corrupt("section lengths overflow"))?;
-    if expected != body.len() {
+    let stream = if version == STREAM_FORMAT_VERSION {
+        let tail = body
+            .get(expected..expected.saturating_add(8))
+            .ok_or_else(|| corrupt("the stream section length is missing"))?;
+        let len = u64::from_le_bytes(tail.try_into().expect("8 bytes"));
+        let start = expected + 8;
+        if usize::try_from(len).ok() != body.len().checked_sub(start) {
+            return Err(corrupt(format!(
+                "stream section of {len} bytes does not fit the {} bytes left",
+                body.len().saturating_sub(start)
+            )));
+        }
+        Some(&body[start..])
+    } else if expected != body.len() {
         return Err(corrupt(format!(
             "sections need {expected} bytes, the file has {}",
             body.len()
         )));
-    }
+    } else {
+        None
+    };
     let mut at = 16 + header_len;
     let mut take = |len: usize| {
         let s = &body[at..at + len];
@@ -217,14 +255,35 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Owned> {
     if ids.len() != n {
         return Err(corrupt(format!("{} ids for {n} documents", ids.len())));
     }
-    Ok(Owned {
-        config: header.config,
-        slots,
-        shingles,
-        facts,
-        fact_counts,
-        live,
-        ids,
+    Ok((
+        Owned {
+            config: header.config,
+            slots,
+            shingles,
+            facts,
+            fact_counts,
+            live,
+            ids,
+        },
+        stream,
+    ))
+}
+
+/// Refuses a snapshot made with another configuration than the one required.
+pub(crate) fn require_config(stored: &Config, wanted: &Config) -> Result<()> {
+    if stored != wanted {
+        return Err(Error::SnapshotMismatch(
+            "the snapshot was made with another configuration".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a whole snapshot file.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
     })
 }
 
@@ -297,11 +356,7 @@ impl CopyIndex {
     /// # Errors
     /// [`Error::Io`] naming the file, or any error of [`from_bytes`](Self::from_bytes).
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&read_file(path)?)
     }
 
     /// Loads a snapshot that must have been made with `config`.
@@ -311,11 +366,7 @@ impl CopyIndex {
     /// any error of [`load`](Self::load).
     pub fn load_with_config(path: &Path, config: &Config) -> Result<Self> {
         let index = Self::load(path)?;
-        if index.config() != config {
-            return Err(Error::SnapshotMismatch(
-                "the snapshot was made with another configuration".to_owned(),
-            ));
-        }
+        require_config(index.config(), config)?;
         Ok(index)
     }
 }

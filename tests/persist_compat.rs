@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use storyhash::persist::{FORMAT_VERSION, MAGIC};
+use storyhash::persist::{FORMAT_VERSION, MAGIC, STREAM_FORMAT_VERSION};
 use storyhash::{Article, Config, CopyIndex, Error};
 
 use common::{article, sample, version, Rng};
@@ -120,14 +120,18 @@ fn damaged_and_foreign_input_is_a_typed_error() {
         check(&flipped, &format!("bit flipped at {at}"));
     }
     let mut newer = good.clone();
-    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    newer[8..12].copy_from_slice(&(STREAM_FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(
         CopyIndex::from_bytes(&newer),
         Err(Error::UnsupportedVersion {
-            expected: 1,
-            found: 2
+            expected: 2,
+            found: 3
         })
     ));
+    // Version 1 bytes labelled version 2 lack the stream section.
+    let mut relabelled = good.clone();
+    relabelled[8..12].copy_from_slice(&STREAM_FORMAT_VERSION.to_le_bytes());
+    check(&relabelled, "version 1 body labelled version 2");
 }
 
 #[test]

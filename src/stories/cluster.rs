@@ -206,7 +206,8 @@ fn block(vectors: &[Vector], config: &StoryConfig, stats: &mut StoryStats) -> Ve
         .collect()
 }
 
-fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
+/// Dot product of two sparse vectors sorted by key.
+pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
     let (mut i, mut j, mut s) = (0, 0, 0.0f64);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {

@@ -6,4 +6,5 @@ mod stopwords;
 
 pub use cluster::StoryStats;
 
-pub(crate) use cluster::{cluster_stories, parse_day, StoryDoc};
+pub(crate) use cluster::{cluster_stories, dot, parse_day, StoryDoc};
+pub(crate) use features::{FeatureExtractor, FeatureScratch};

@@ -1,0 +1,966 @@
+//! A live news stream: add articles as they arrive and get their copy group
+//! and story at once, with a time window after which old articles leave the
+//! index and quiet stories are frozen.
+//!
+//! [`Stream`] keeps the copy tier's [`CopyIndex`] and, above it, incremental
+//! story state:
+//!
+//! - **Copy groups.** A new article joins the group of the best verified copy
+//!   whose leader (the group's longest version) it stays close to, with the
+//!   same verification and drift guard as the batch
+//!   [`Clusterer`](crate::Clusterer). When it verifies against two groups
+//!   whose leaders are close to each other, the groups merge.
+//! - **Stories.** An article that starts a new copy group is weighed as a
+//!   TF-IDF vector (IDF over every copy group seen so far) and joins the story
+//!   whose *average* similarity to it (the batch tier's average linkage,
+//!   computed against the story's summed vectors) reaches
+//!   [`StoryConfig::threshold`](crate::StoryConfig), candidates found through
+//!   the stories' key terms. When the article makes two stories' average
+//!   linkage reach the threshold, they merge.
+//!
+//! Ids are stable: a copy group and a story are named by their first article
+//! and keep that name as they grow. A merge keeps the older name and is
+//! reported as an [`Event`], never a silent rename: afterwards the absorbed
+//! name's articles answer with the kept one.
+//!
+//! Everything is sequential and deterministic: the same articles in the same
+//! order give the same assignments, and a snapshot taken halfway
+//! ([`Stream::save`]) continues exactly as the uninterrupted stream would.
+
+mod persist;
+mod story;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::BuildHasherDefault;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::article::Article;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::index::{CopyIndex, Sketch};
+use crate::lsh::KeyHasher;
+use crate::sketch::SignScratch;
+use crate::stories::{parse_day, FeatureExtractor, FeatureScratch};
+use crate::text::truncate_to_boundary;
+
+pub(crate) use story::StoryState;
+use story::{Centroid, Weighed};
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
+
+/// A new copy group is scored against at most this many candidate stories,
+/// those sharing the most key terms with it: one article names one event,
+/// and a long tail of stories sharing two common terms only costs time.
+const MAX_CANDIDATE_STORIES: usize = 16;
+
+/// An article without a usable date.
+pub(crate) const NO_DAY: i64 = i64::MIN;
+
+/// How long articles stay in a [`Stream`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Window {
+    /// Nothing ever leaves.
+    Unbounded,
+    /// Articles dated more than this many days before the latest date seen
+    /// leave the index; a story without an article in that span is frozen.
+    /// An undated article counts as dated on the latest date seen when it
+    /// arrives.
+    Days(u32),
+    /// Only the most recent this many articles (by arrival) stay; a story
+    /// that none of them joined is frozen.
+    Articles(u64),
+}
+
+/// Something that changed besides the new article's own assignment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The article linked two copy groups: `absorbed`'s articles now belong
+    /// to `kept` (the older of the two).
+    CopyGroupsMerged {
+        /// The surviving copy group id.
+        kept: String,
+        /// The copy group id that no longer exists.
+        absorbed: String,
+    },
+    /// The article linked two stories: `absorbed`'s articles now belong to
+    /// `kept` (the older of the two).
+    StoriesMerged {
+        /// The surviving story id.
+        kept: String,
+        /// The story id that no longer exists.
+        absorbed: String,
+    },
+    /// A story went quiet for longer than the window: it takes no more
+    /// articles (a later article on the event starts a new story).
+    StoryFrozen {
+        /// The frozen story's id.
+        story: String,
+    },
+}
+
+/// Where a new article went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    /// The article's id.
+    pub id: String,
+    /// Its copy group's id (the group's first article).
+    pub copy: String,
+    /// Its story's id (the story's first article).
+    pub story: String,
+    /// Similarity to the copy group's leader (1 when it starts the group).
+    pub copy_score: f32,
+    /// Average similarity to the story's copy groups (1 when it starts the
+    /// story; the story's when it joined an existing copy group).
+    pub story_score: f64,
+    /// Whether the article started a copy group.
+    pub new_copy_group: bool,
+    /// Whether the article started a story.
+    pub new_story: bool,
+    /// Merges and freezes this article caused, in the order they happened.
+    pub events: Vec<Event>,
+}
+
+/// Renames, in place, each assignment's copy group and story by the merges
+/// reported after it (in this slice), so that every article carries the name
+/// its group has at the end: the final grouping of a replayed stream, evicted
+/// articles included.
+///
+/// # Example
+/// ```
+/// use storyhash::{settle, Assignment, Event};
+/// let a = |id: &str, story: &str, events: Vec<Event>| Assignment {
+///     id: id.into(), copy: id.into(), story: story.into(), copy_score: 1.0,
+///     story_score: 1.0, new_copy_group: true, new_story: id == story, events,
+/// };
+/// let mut log = vec![
+///     a("x", "x", vec![]),
+///     a("y", "y", vec![]),
+///     a("z", "x", vec![Event::StoriesMerged { kept: "x".into(), absorbed: "y".into() }]),
+/// ];
+/// settle(&mut log);
+/// assert_eq!(log[1].story, "x");
+/// ```
+pub fn settle(assignments: &mut [Assignment]) {
+    let mut copy: HashMap<String, String> = HashMap::new();
+    let mut story: HashMap<String, String> = HashMap::new();
+    for e in assignments.iter().flat_map(|a| &a.events) {
+        match e {
+            Event::CopyGroupsMerged { kept, absorbed } => {
+                copy.insert(absorbed.clone(), kept.clone());
+            }
+            Event::StoriesMerged { kept, absorbed } => {
+                story.insert(absorbed.clone(), kept.clone());
+            }
+            Event::StoryFrozen { .. } => {}
+        }
+    }
+    let resolve = |renames: &HashMap<String, String>, name: &mut String| {
+        while let Some(next) = renames.get(name.as_str()) {
+            name.clone_from(next);
+        }
+    };
+    for a in assignments {
+        resolve(&copy, &mut a.copy);
+        resolve(&story, &mut a.story);
+    }
+}
+
+/// Counters of a stream's life so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamStats {
+    /// Articles added.
+    pub added: u64,
+    /// Articles that left through the window.
+    pub evicted: u64,
+    /// Articles removed by the caller.
+    pub removed: u64,
+    /// Copy groups started.
+    pub copy_groups: u64,
+    /// Stories started.
+    pub stories: u64,
+    /// Copy group merges.
+    pub copy_merges: u64,
+    /// Story merges.
+    pub story_merges: u64,
+    /// Stories frozen by the window.
+    pub frozen: u64,
+}
+
+/// A copy group of the stream.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Group {
+    /// First article: the group's name.
+    pub(crate) first: u32,
+    /// Longest version: what new members are verified against.
+    pub(crate) leader: u32,
+    /// Story (resolve with `Stream::story_root`).
+    pub(crate) story: u32,
+    /// Itself, or the group it was merged into.
+    pub(crate) parent: u32,
+}
+
+/// An incremental copy-and-story clusterer for articles that arrive over time.
+///
+/// # Example
+/// ```
+/// use storyhash::{Article, Config, Stream, Window};
+/// let mut stream = Stream::new(&Config::default(), Window::Days(30))?;
+/// let wire = "Firefighters in Lanmore battled a blaze at the old Corran textile mill \
+///             for six hours on Sunday before bringing it under control, the county fire service said.";
+/// let first = stream.add(&Article::new("wire", wire).with_date("2026-03-01"))?;
+/// assert!(first.new_copy_group && first.new_story);
+/// let copy = stream.add(&Article::new("site", format!("LANMORE - {wire} Subscribe now."))
+///     .with_date("2026-03-01"))?;
+/// assert_eq!((copy.copy.as_str(), copy.story.as_str()), ("wire", "wire"));
+/// assert_eq!(stream.story_of("site"), Some("wire"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Stream {
+    pub(crate) index: CopyIndex,
+    pub(crate) window: Window,
+    features: FeatureExtractor,
+    /// Copy group of each document number (resolve with `group_root`).
+    pub(crate) doc_group: Vec<u32>,
+    /// Window key of each document number: its day, or its arrival number.
+    pub(crate) doc_key: Vec<i64>,
+    /// Date of each document number (`NO_DAY` when undated).
+    pub(crate) doc_day: Vec<i64>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) stories: Vec<StoryState>,
+    /// Copy groups that carry each feature, for IDF.
+    pub(crate) df: Map<u64, u32>,
+    /// Copy groups weighed so far (the N of IDF).
+    pub(crate) weighed: u64,
+    /// Key term -> stories listing it.
+    postings: Map<u64, Posting>,
+    /// The latest day seen (`NO_DAY` before any dated article).
+    pub(crate) latest_day: i64,
+    pub(crate) stats: StreamStats,
+    /// Live documents by window key, oldest first.
+    evict: BinaryHeap<Reverse<(i64, u32)>>,
+    /// Active stories by last window key (stale entries are skipped).
+    freeze: BinaryHeap<Reverse<(i64, u32)>>,
+}
+
+/// The stories listing one key term: `active` of them count, the rest of
+/// `stories` were frozen or merged away since and are dropped lazily.
+#[derive(Clone, Debug, Default)]
+struct Posting {
+    active: u32,
+    stories: Vec<u32>,
+}
+
+/// What adding an article would do, decided before anything changes.
+struct Plan {
+    /// Join this copy group (root) with this score, merging these others.
+    join: Option<(u32, f32)>,
+    merge_groups: Vec<u32>,
+    /// The new leader when the article is longer than the group's.
+    lead: bool,
+    /// For a new copy group: its weighed features and story decision.
+    weighed: Option<Weighed>,
+    story: Option<(u32, f64)>,
+    merge_stories: Vec<u32>,
+}
+
+impl Stream {
+    /// An empty stream for `config` with `window`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field, or `window` when it
+    /// is zero.
+    pub fn new(config: &Config, window: Window) -> Result<Self> {
+        Self::with_index(CopyIndex::new(config)?, window)
+    }
+
+    fn with_index(index: CopyIndex, window: Window) -> Result<Self> {
+        if matches!(window, Window::Days(0) | Window::Articles(0)) {
+            return Err(Error::config("window", "must be at least 1"));
+        }
+        let c = index.config();
+        let features = FeatureExtractor::new(
+            c.sketch.seed,
+            c.stories.title_weight as f32,
+            c.stories.fact_weight as f32,
+        );
+        Ok(Stream {
+            index,
+            window,
+            features,
+            doc_group: Vec::new(),
+            doc_key: Vec::new(),
+            doc_day: Vec::new(),
+            groups: Vec::new(),
+            stories: Vec::new(),
+            df: Map::default(),
+            weighed: 0,
+            postings: Map::default(),
+            latest_day: NO_DAY,
+            stats: StreamStats::default(),
+            evict: BinaryHeap::new(),
+            freeze: BinaryHeap::new(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        self.index.config()
+    }
+
+    /// The window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> StreamStats {
+        self.stats
+    }
+
+    /// Articles in the window (added, not yet evicted or removed).
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when no article is in the window.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The copy group id of an article in the window.
+    pub fn copy_group_of(&self, id: &str) -> Option<&str> {
+        let d = self.index.doc(id)?;
+        let g = self.group_root(self.doc_group[d as usize]);
+        Some(self.index.id(self.groups[g as usize].first))
+    }
+
+    /// The story id of an article in the window.
+    pub fn story_of(&self, id: &str) -> Option<&str> {
+        let d = self.index.doc(id)?;
+        let s = self.story_of_group(self.doc_group[d as usize]);
+        Some(self.index.id(self.stories[s as usize].first))
+    }
+
+    /// Adds one article and returns where it went.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateId`] when an article with this id is in the window;
+    /// [`Error::EmptyDocument`] or [`Error::DocumentTooLarge`] as for signing.
+    /// On error nothing changes.
+    pub fn add(&mut self, article: &Article) -> Result<Assignment> {
+        self.check_new_id(&article.id, 0, None)?;
+        let sketch = self
+            .index
+            .sketch(&article.text, &mut SignScratch::default())?;
+        Ok(self.apply(article, &sketch))
+    }
+
+    /// Adds articles in order, signing them in parallel. The result equals
+    /// adding them one by one. All or nothing: when any article is refused,
+    /// none is added and the error names the first one.
+    ///
+    /// # Errors
+    /// As [`add`](Self::add), with the position in `articles`.
+    pub fn add_batch(&mut self, articles: &[Article]) -> Result<Vec<Assignment>> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(articles.len());
+        for (i, a) in articles.iter().enumerate() {
+            self.check_new_id(&a.id, i, seen.insert(&a.id, i))?;
+        }
+        let sketches: Vec<Result<Sketch>> = articles
+            .par_iter()
+            .enumerate()
+            .map_init(SignScratch::default, |scratch, (i, a)| {
+                self.index
+                    .sketch(&a.text, scratch)
+                    .map_err(|e| e.at_index(i))
+            })
+            .collect();
+        let sketches: Vec<Sketch> = sketches.into_iter().collect::<Result<_>>()?;
+        Ok(articles
+            .iter()
+            .zip(&sketches)
+            .map(|(a, s)| self.apply(a, s))
+            .collect())
+    }
+
+    /// Counts `articles` in the document frequencies of the story tier
+    /// without adding them: a stream started cold weighs every word as rare
+    /// until it has seen enough articles, and a day or two of past articles
+    /// fixes that. Features are extracted in parallel.
+    pub fn warm_up(&mut self, articles: &[Article]) {
+        let bags: Vec<Vec<(u64, f32)>> = articles
+            .par_iter()
+            .map_init(FeatureScratch::default, |scratch, a| self.bag(a, scratch))
+            .collect();
+        for bag in bags {
+            self.weighed += 1;
+            for (k, _) in bag {
+                *self.df.entry(k).or_insert(0) += 1;
+            }
+        }
+    }
+
+    /// Where `article` would go if it were added now, without adding it (the
+    /// window is not advanced).
+    ///
+    /// # Errors
+    /// As for signing the article.
+    pub fn query(&self, article: &Article) -> Result<Assignment> {
+        let sketch = self
+            .index
+            .sketch(&article.text, &mut SignScratch::default())?;
+        let day = article
+            .date
+            .as_deref()
+            .and_then(parse_day)
+            .unwrap_or(NO_DAY);
+        let latest = if day != NO_DAY {
+            self.latest_day.max(day)
+        } else {
+            self.latest_day
+        };
+        let plan = self.plan(article, &sketch, day, self.cutoff_at(latest));
+        let new_name = article.id.clone();
+        let (copy, copy_score) = match plan.join {
+            Some((g, s)) => (self.group_name(g).to_owned(), s),
+            None => (new_name.clone(), 1.0),
+        };
+        let (story, story_score) = match (plan.join, plan.story) {
+            (Some((g, _)), _) => (self.story_name(self.story_of_group(g)).to_owned(), 1.0),
+            (None, Some((s, score))) => (self.story_name(s).to_owned(), score),
+            (None, None) => (new_name, 1.0),
+        };
+        Ok(Assignment {
+            id: article.id.clone(),
+            copy,
+            story,
+            copy_score,
+            story_score,
+            new_copy_group: plan.join.is_none(),
+            new_story: plan.join.is_none() && plan.story.is_none(),
+            events: Vec::new(),
+        })
+    }
+
+    /// Removes an article from the window (its copy group and story keep
+    /// their names; what it added to the story's statistics stays).
+    ///
+    /// # Errors
+    /// [`Error::UnknownId`] when no article in the window has this id.
+    pub fn remove(&mut self, id: &str) -> Result<()> {
+        let d = self
+            .index
+            .doc(id)
+            .ok_or_else(|| Error::UnknownId(id.to_owned()))?;
+        self.index.remove_doc(d);
+        self.stats.removed += 1;
+        Ok(())
+    }
+
+    fn check_new_id(&self, id: &str, at: usize, earlier: Option<usize>) -> Result<()> {
+        if let Some(d) = self.index.doc(id) {
+            return Err(Error::DuplicateId {
+                id: id.to_owned(),
+                first: d as usize,
+                second: at,
+            });
+        }
+        if let Some(first) = earlier {
+            return Err(Error::DuplicateId {
+                id: id.to_owned(),
+                first,
+                second: at,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn group_root(&self, mut g: u32) -> u32 {
+        while self.groups[g as usize].parent != g {
+            g = self.groups[g as usize].parent;
+        }
+        g
+    }
+
+    pub(crate) fn story_root(&self, mut s: u32) -> u32 {
+        while self.stories[s as usize].parent != s {
+            s = self.stories[s as usize].parent;
+        }
+        s
+    }
+
+    fn story_of_group(&self, g: u32) -> u32 {
+        self.story_root(self.groups[self.group_root(g) as usize].story)
+    }
+
+    fn group_name(&self, g: u32) -> &str {
+        self.index.id(self.groups[g as usize].first)
+    }
+
+    fn story_name(&self, s: u32) -> &str {
+        self.index.id(self.stories[s as usize].first)
+    }
+
+    /// The window key of an article arriving now.
+    fn key_for(&self, day: i64) -> i64 {
+        match self.window {
+            Window::Articles(_) => self.stats.added as i64,
+            _ if day != NO_DAY => day,
+            _ => self.latest_day.max(0),
+        }
+    }
+
+    /// Keys below this have left the window.
+    fn cutoff(&self) -> Option<i64> {
+        self.cutoff_at(self.latest_day)
+    }
+
+    /// The cutoff once the latest day seen is `latest` (and the next article arrives).
+    fn cutoff_at(&self, latest: i64) -> Option<i64> {
+        match self.window {
+            Window::Unbounded => None,
+            Window::Days(n) => (latest != NO_DAY).then(|| latest - i64::from(n)),
+            // The arriving article is number `added`; it and the `n - 1` before it stay.
+            Window::Articles(n) => Some(self.stats.added as i64 + 1 - n as i64),
+        }
+    }
+
+    /// Evicts old articles and freezes quiet stories.
+    fn expire(&mut self, events: &mut Vec<Event>) {
+        let Some(cutoff) = self.cutoff() else {
+            return;
+        };
+        while let Some(&Reverse((key, d))) = self.evict.peek() {
+            if key >= cutoff {
+                break;
+            }
+            self.evict.pop();
+            if self.index.is_live(d) {
+                self.index.remove_doc(d);
+                self.stats.evicted += 1;
+            }
+        }
+        while let Some(&Reverse((key, s))) = self.freeze.peek() {
+            if key >= cutoff {
+                break;
+            }
+            self.freeze.pop();
+            let st = &self.stories[s as usize];
+            if st.parent != s || st.frozen || st.last_key != key {
+                continue; // merged away, already frozen, or a stale entry
+            }
+            self.unpost(s);
+            let st = &mut self.stories[s as usize];
+            st.frozen = true;
+            st.centroid = Centroid::default();
+            self.stats.frozen += 1;
+            events.push(Event::StoryFrozen {
+                story: self.story_name(s).to_owned(),
+            });
+        }
+    }
+
+    /// Decides the copy group and (for a new group) the story of an article.
+    /// Documents and stories with a window key below `cutoff` are ignored (a
+    /// query sees the window as the article would find it).
+    fn plan(&self, article: &Article, sketch: &Sketch, day: i64, cutoff: Option<i64>) -> Plan {
+        let floor = cutoff.unwrap_or(i64::MIN);
+        let verifier = self.index.verifier();
+        let me = sketch.as_ref();
+        // Best verified score per copy group touched.
+        let mut touched: Vec<(u32, f32)> = self
+            .index
+            .copies_of(sketch)
+            .into_iter()
+            .filter(|&(d, _)| self.doc_key[d as usize] >= floor)
+            .map(|(d, s)| (self.group_root(self.doc_group[d as usize]), s))
+            .collect();
+        touched.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        touched.dedup_by_key(|e| e.0);
+        // Join the group whose leader the article stays closest to.
+        let join = touched
+            .iter()
+            .filter_map(|&(g, _)| {
+                let leader = self.index.sketch_of(self.groups[g as usize].leader);
+                verifier.close(leader, me).map(|s| (g, s))
+            })
+            .max_by(|a, b| {
+                a.1.total_cmp(&b.1).then(
+                    self.groups[b.0 as usize]
+                        .first
+                        .cmp(&self.groups[a.0 as usize].first),
+                )
+            });
+        if let Some((target, score)) = join {
+            // The joined group's leader is its longest version, the article
+            // itself when it is longer; another group touched merges in when
+            // its leader stays close to that one.
+            let old = self.index.sketch_of(self.groups[target as usize].leader);
+            let lead = me.shingles > old.shingles;
+            let leader = if lead { me } else { old };
+            let merge_groups = touched
+                .iter()
+                .map(|e| e.0)
+                .filter(|&g| g != target)
+                .filter(|&g| {
+                    let other = self.index.sketch_of(self.groups[g as usize].leader);
+                    verifier.close(leader, other).is_some()
+                })
+                .collect();
+            return Plan {
+                join: Some((target, score)),
+                merge_groups,
+                lead,
+                weighed: None,
+                story: None,
+                merge_stories: Vec::new(),
+            };
+        }
+        let weighed = self.weigh(article);
+        let (story, merge_stories) = self.choose_story(&weighed, day, floor);
+        Plan {
+            join: None,
+            merge_groups: Vec::new(),
+            lead: false,
+            weighed: Some(weighed),
+            story,
+            merge_stories,
+        }
+    }
+
+    /// The article's TF-IDF vector, counting it in the document frequencies.
+    fn weigh(&self, article: &Article) -> Weighed {
+        Weighed::new(
+            self.bag(article, &mut FeatureScratch::default()),
+            |k| self.df.get(&k).copied().unwrap_or(0) + 1,
+            self.weighed + 1,
+            self.config().stories.top_terms,
+        )
+    }
+
+    /// An article's story features, sorted by key.
+    fn bag(&self, article: &Article, scratch: &mut FeatureScratch) -> Vec<(u64, f32)> {
+        let limit = self.config().limits.max_document_bytes;
+        let mut bag = Vec::new();
+        self.features.extract(
+            article
+                .title
+                .as_deref()
+                .map(|t| truncate_to_boundary(t, limit)),
+            truncate_to_boundary(&article.text, limit),
+            scratch,
+            &mut bag,
+        );
+        bag
+    }
+
+    /// The story a new copy group joins, and the stories the join merges
+    /// into it.
+    fn choose_story(&self, w: &Weighed, day: i64, floor: i64) -> (Option<(u32, f64)>, Vec<u32>) {
+        let cfg = &self.config().stories;
+        if !cfg.enabled {
+            return (None, Vec::new());
+        }
+        let mut shared: Map<u32, u32> = Map::default();
+        for t in &w.top {
+            if let Some(list) = self.postings.get(t) {
+                if list.active as usize <= cfg.max_posting {
+                    let live =
+                        |s: u32| self.is_active(s) && self.stories[s as usize].last_key >= floor;
+                    for &s in list.stories.iter().filter(|&&s| live(s)) {
+                        *shared.entry(s).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        let min_shared = cfg.min_shared_terms.max(1) as u32;
+        let mut candidates: Vec<(u32, u32)> = shared
+            .into_iter()
+            .filter(|&(_, n)| n >= min_shared)
+            .collect();
+        if candidates.len() > MAX_CANDIDATE_STORIES {
+            // The stories sharing the most key terms, the most recent first.
+            candidates.sort_unstable_by(|a, b| {
+                let (x, y) = (&self.stories[a.0 as usize], &self.stories[b.0 as usize]);
+                b.1.cmp(&a.1)
+                    .then(y.last_key.cmp(&x.last_key))
+                    .then(a.0.cmp(&b.0))
+            });
+            candidates.truncate(MAX_CANDIDATE_STORIES);
+        }
+        let mut scored: Vec<(u32, f64)> = candidates
+            .into_iter()
+            .map(|(s, _)| {
+                let st = &self.stories[s as usize];
+                let avg = st.centroid.dot(&w.vector) / f64::from(st.size)
+                    * story::decay(day, st.last_day, cfg.half_life_days);
+                (s, avg)
+            })
+            .filter(|&(_, avg)| avg >= cfg.threshold)
+            .collect();
+        // Best first; ties to the older story.
+        scored.sort_by(|a, b| {
+            b.1.total_cmp(&a.1).then(
+                self.stories[a.0 as usize]
+                    .first
+                    .cmp(&self.stories[b.0 as usize].first),
+            )
+        });
+        let Some(&(best, score)) = scored.first() else {
+            return (None, Vec::new());
+        };
+        // Average linkage between (best + the article) and each other candidate.
+        let b = &self.stories[best as usize];
+        let joined_day = b.last_day.max(day);
+        let merges = scored[1..]
+            .iter()
+            .filter(|&&(s, _)| {
+                let o = &self.stories[s as usize];
+                let sum = b.centroid.dot_centroid(&o.centroid) + o.centroid.dot(&w.vector);
+                let avg = sum / (f64::from(b.size + 1) * f64::from(o.size))
+                    * story::decay(joined_day, o.last_day, cfg.half_life_days);
+                avg >= cfg.threshold
+            })
+            .map(|&(s, _)| s)
+            .collect();
+        (Some((best, score)), merges)
+    }
+
+    /// Applies a plan: the only place the state changes when an article is added.
+    fn apply(&mut self, article: &Article, sketch: &Sketch) -> Assignment {
+        let mut events = Vec::new();
+        let day = article
+            .date
+            .as_deref()
+            .and_then(parse_day)
+            .unwrap_or(NO_DAY);
+        if day != NO_DAY && day > self.latest_day {
+            self.latest_day = day;
+        }
+        self.expire(&mut events);
+        let plan = self.plan(article, sketch, day, self.cutoff());
+        let key = self.key_for(day);
+        let d = self.index.add(article.id.clone(), sketch);
+        debug_assert_eq!(d as usize, self.doc_group.len());
+        self.stats.added += 1;
+        self.doc_key.push(key);
+        self.doc_day.push(day);
+        if self.window != Window::Unbounded {
+            self.evict.push(Reverse((key, d)));
+        }
+        let (group, copy_score, story, story_score) = match plan.join {
+            Some((g, score)) => {
+                if plan.lead {
+                    self.groups[g as usize].leader = d;
+                }
+                for &other in &plan.merge_groups {
+                    self.merge_groups(g, other, &mut events);
+                }
+                let g = self.group_root(g);
+                let s = self.story_of_group(g);
+                (g, score, s, 1.0)
+            }
+            None => {
+                let g = self.groups.len() as u32;
+                self.stats.copy_groups += 1;
+                let w = plan.weighed.expect("a new copy group is weighed");
+                self.weighed += 1;
+                for &(k, _) in &w.raw_keys {
+                    *self.df.entry(k).or_insert(0) += 1;
+                }
+                let (s, score) = match plan.story {
+                    Some((s, score)) => {
+                        self.stories[s as usize].absorb_vector(&w);
+                        self.post(s, &w.top);
+                        for &other in &plan.merge_stories {
+                            self.merge_stories(s, other, &mut events);
+                        }
+                        (self.story_root(s), score)
+                    }
+                    None => {
+                        let s = self.stories.len() as u32;
+                        self.stats.stories += 1;
+                        self.stories.push(StoryState::new(d, s, &w));
+                        self.post(s, &w.top);
+                        (s, 1.0)
+                    }
+                };
+                self.groups.push(Group {
+                    first: d,
+                    leader: d,
+                    story: s,
+                    parent: g,
+                });
+                (g, 1.0, s, score)
+            }
+        };
+        self.doc_group.push(group);
+        self.touch_story(story, key, day);
+        let new_copy_group = plan.join.is_none();
+        Assignment {
+            id: article.id.clone(),
+            copy: self.group_name(group).to_owned(),
+            story: self.story_name(story).to_owned(),
+            copy_score,
+            story_score,
+            new_copy_group,
+            new_story: new_copy_group && plan.story.is_none(),
+            events,
+        }
+    }
+
+    /// Records activity on a story for the window and the time decay.
+    fn touch_story(&mut self, s: u32, key: i64, day: i64) {
+        let st = &mut self.stories[s as usize];
+        st.last_day = st.last_day.max(day);
+        if key > st.last_key {
+            st.last_key = key;
+        }
+        if self.window != Window::Unbounded {
+            let k = st.last_key;
+            self.freeze.push(Reverse((k, s)));
+        }
+    }
+
+    fn merge_groups(&mut self, a: u32, b: u32, events: &mut Vec<Event>) {
+        let (a, b) = (self.group_root(a), self.group_root(b));
+        if a == b {
+            return;
+        }
+        let (sa, sb) = (self.story_of_group(a), self.story_of_group(b));
+        let older = |x: u32, y: u32, s: &Self| {
+            if s.groups[x as usize].first <= s.groups[y as usize].first {
+                (x, y)
+            } else {
+                (y, x)
+            }
+        };
+        let (kept, gone) = older(a, b, self);
+        let la = self.groups[a as usize].leader;
+        let lb = self.groups[b as usize].leader;
+        let longer = if self.index.sketch_of(lb).shingles > self.index.sketch_of(la).shingles {
+            lb
+        } else {
+            la
+        };
+        self.groups[gone as usize].parent = kept;
+        self.groups[kept as usize].leader = longer;
+        self.stats.copy_merges += 1;
+        events.push(Event::CopyGroupsMerged {
+            kept: self.group_name(kept).to_owned(),
+            absorbed: self.group_name(gone).to_owned(),
+        });
+        if sa != sb {
+            self.merge_stories(sa, sb, events);
+        }
+        let s = self.story_of_group(kept);
+        self.groups[kept as usize].story = s;
+    }
+
+    fn merge_stories(&mut self, a: u32, b: u32, events: &mut Vec<Event>) {
+        let (a, b) = (self.story_root(a), self.story_root(b));
+        if a == b {
+            return;
+        }
+        let (kept, gone) = if self.stories[a as usize].first <= self.stories[b as usize].first {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        self.unpost(gone);
+        let absorbed = std::mem::take(&mut self.stories[gone as usize]);
+        self.stories[gone as usize] = StoryState {
+            first: absorbed.first,
+            parent: kept,
+            ..StoryState::default()
+        };
+        let terms = absorbed.terms.clone();
+        let (key, day) = (absorbed.last_key, absorbed.last_day);
+        self.stories[kept as usize].absorb_story(absorbed);
+        self.post(kept, &terms);
+        self.touch_story(kept, key, day);
+        self.stats.story_merges += 1;
+        events.push(Event::StoriesMerged {
+            kept: self.story_name(kept).to_owned(),
+            absorbed: self.story_name(gone).to_owned(),
+        });
+    }
+
+    /// Lists story `s` under the `terms` it does not list yet.
+    fn post(&mut self, s: u32, terms: &[u64]) {
+        for &t in terms {
+            let st = &mut self.stories[s as usize];
+            if let Err(at) = st.terms.binary_search(&t) {
+                st.terms.insert(at, t);
+                let list = self.postings.entry(t).or_default();
+                list.active += 1;
+                list.stories.push(s);
+            }
+        }
+    }
+
+    /// Takes story `s` out of the posting counts; its entries are dropped
+    /// lazily, the next time a short enough list is read.
+    fn unpost(&mut self, s: u32) {
+        let stories = &self.stories;
+        let active = |x: u32| {
+            let st = &stories[x as usize];
+            x != s && st.parent == x && !st.frozen
+        };
+        for t in &stories[s as usize].terms {
+            if let Some(list) = self.postings.get_mut(t) {
+                list.active -= 1;
+                if list.active == 0 {
+                    self.postings.remove(t);
+                } else if list.stories.len() > 2 * list.active as usize + 16 {
+                    list.stories.retain(|&x| active(x));
+                }
+            }
+        }
+    }
+
+    fn is_active(&self, s: u32) -> bool {
+        let st = &self.stories[s as usize];
+        st.parent == s && !st.frozen
+    }
+
+    /// Rebuilds the derived indexes (postings, window heaps) from the state.
+    pub(crate) fn rebuild(&mut self) {
+        self.postings.clear();
+        self.evict.clear();
+        self.freeze.clear();
+        for s in 0..self.stories.len() as u32 {
+            let st = &self.stories[s as usize];
+            if st.parent == s && !st.frozen {
+                for &t in &st.terms {
+                    let list = self.postings.entry(t).or_default();
+                    list.active += 1;
+                    list.stories.push(s);
+                }
+                if self.window != Window::Unbounded {
+                    self.freeze.push(Reverse((st.last_key, s)));
+                }
+            }
+        }
+        if self.window != Window::Unbounded {
+            for d in 0..self.doc_key.len() as u32 {
+                if self.index.is_live(d) {
+                    self.evict.push(Reverse((self.doc_key[d as usize], d)));
+                }
+            }
+        }
+    }
+
+    pub(crate) fn from_state(index: CopyIndex, window: Window) -> Result<Self> {
+        Self::with_index(index, window)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,332 @@
+//! Stream snapshots: format version 2, the index sections of version 1
+//! followed by the stream state.
+
+/* Stream section, all integers little-endian (n documents, G groups,
+S stories, C centroid entries, T story terms, D document frequencies):
+
+4               length P of the postcard `StateHeader` that follows
+P               StateHeader: window, latest day, weighed count, counters,
+                G, S, C, T, D
+n*4 n*8 n*8     per document: copy group, window key, day
+G*16            per group: first, leader, story, parent (u32 each)
+S*37            per story: first, parent, size (u32), last day, last key
+                (i64), frozen (u8), centroid entries, terms (u32)
+C*8 C*4         centroid keys (u64) then weights (f32), story after story
+T*8             story terms (u64), story after story
+D*8 D*4         feature keys (u64, ascending) then their document frequencies (u32)
+
+The postings and the window heaps are rebuilt from this on load. */
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::story::{Centroid, StoryState};
+use super::{Group, Stream, StreamStats, Window};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::index::CopyIndex;
+use crate::persist::{decode_with, encode_with, read_file, require_config, write_atomic};
+
+const MAX_STATE_HEADER: usize = 4 << 10;
+const STORY_BYTES: usize = 4 * 3 + 8 * 2 + 1 + 4 * 2;
+
+#[derive(Serialize, Deserialize)]
+struct StateHeader {
+    window: Window,
+    latest_day: i64,
+    weighed: u64,
+    stats: StreamStats,
+    groups: u64,
+    stories: u64,
+    centroid_entries: u64,
+    terms: u64,
+    df: u64,
+}
+
+fn corrupt(reason: impl Into<String>) -> Error {
+    Error::CorruptSnapshot(format!("stream state: {}", reason.into()))
+}
+
+/// Appends little-endian words.
+fn put<T: Copy, const N: usize>(
+    out: &mut Vec<u8>,
+    xs: impl IntoIterator<Item = T>,
+    le: fn(T) -> [u8; N],
+) {
+    for x in xs {
+        out.extend_from_slice(&le(x));
+    }
+}
+
+/// A bounds-checked reader over the section: every length is checked against
+/// the bytes present before anything is allocated.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, count: u64, width: usize, what: &str) -> Result<&'a [u8]> {
+        let len = usize::try_from(count)
+            .ok()
+            .and_then(|c| c.checked_mul(width))
+            .filter(|&l| l <= self.bytes.len())
+            .ok_or_else(|| corrupt(format!("{what}: {count} entries do not fit the file")))?;
+        let (head, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn u32s(&mut self, count: u64, what: &str) -> Result<Vec<u32>> {
+        Ok(self
+            .take(count, 4, what)?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+
+    fn i64s(&mut self, count: u64, what: &str) -> Result<Vec<i64>> {
+        Ok(self
+            .take(count, 8, what)?
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    }
+
+    fn u64s(&mut self, count: u64, what: &str) -> Result<Vec<u64>> {
+        Ok(self
+            .i64s(count, what)?
+            .into_iter()
+            .map(|x| x as u64)
+            .collect())
+    }
+}
+
+impl Stream {
+    fn encode_state(&self) -> Vec<u8> {
+        let centroid_entries: usize = self.stories.iter().map(|s| s.centroid.0.len()).sum();
+        let terms: usize = self.stories.iter().map(|s| s.terms.len()).sum();
+        let mut df: Vec<(u64, u32)> = self.df.iter().map(|(&k, &v)| (k, v)).collect();
+        df.sort_unstable();
+        let header = StateHeader {
+            window: self.window,
+            latest_day: self.latest_day,
+            weighed: self.weighed,
+            stats: self.stats,
+            groups: self.groups.len() as u64,
+            stories: self.stories.len() as u64,
+            centroid_entries: centroid_entries as u64,
+            terms: terms as u64,
+            df: df.len() as u64,
+        };
+        let header = postcard::to_allocvec(&header).expect("the state header always serialises");
+        let n = self.doc_group.len();
+        let mut out = Vec::with_capacity(
+            4 + header.len()
+                + n * 20
+                + self.groups.len() * 16
+                + self.stories.len() * STORY_BYTES
+                + centroid_entries * 12
+                + terms * 8
+                + df.len() * 12,
+        );
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        put(&mut out, self.doc_group.iter().copied(), u32::to_le_bytes);
+        put(&mut out, self.doc_key.iter().copied(), i64::to_le_bytes);
+        put(&mut out, self.doc_day.iter().copied(), i64::to_le_bytes);
+        for g in &self.groups {
+            put(
+                &mut out,
+                [g.first, g.leader, g.story, g.parent],
+                u32::to_le_bytes,
+            );
+        }
+        for s in &self.stories {
+            put(&mut out, [s.first, s.parent, s.size], u32::to_le_bytes);
+            put(&mut out, [s.last_day, s.last_key], i64::to_le_bytes);
+            out.push(u8::from(s.frozen));
+            put(
+                &mut out,
+                [s.centroid.0.len() as u32, s.terms.len() as u32],
+                u32::to_le_bytes,
+            );
+        }
+        for s in &self.stories {
+            put(&mut out, s.centroid.0.iter().map(|e| e.0), u64::to_le_bytes);
+        }
+        for s in &self.stories {
+            put(&mut out, s.centroid.0.iter().map(|e| e.1), f32::to_le_bytes);
+        }
+        for s in &self.stories {
+            put(&mut out, s.terms.iter().copied(), u64::to_le_bytes);
+        }
+        put(&mut out, df.iter().map(|e| e.0), u64::to_le_bytes);
+        put(&mut out, df.iter().map(|e| e.1), u32::to_le_bytes);
+        out
+    }
+
+    /// The stream as snapshot bytes (format version 2: the copy index, then
+    /// the stream state).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode_with(&self.index.parts(), Some(&self.encode_state()))
+    }
+
+    /// Saves a snapshot to `path`, atomically (a temporary file beside it,
+    /// synced, then renamed over it).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file when it cannot be written.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_atomic(path, &self.to_bytes())
+    }
+
+    /// Loads a snapshot from `path`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file, or any error of [`from_bytes`](Self::from_bytes).
+    pub fn load(path: &Path) -> Result<Self> {
+        Self::from_bytes(&read_file(path)?)
+    }
+
+    /// Loads a snapshot that must have been made with `config`.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotMismatch`] when the stored configuration differs, or
+    /// any error of [`load`](Self::load).
+    pub fn load_with_config(path: &Path, config: &Config) -> Result<Self> {
+        let stream = Self::load(path)?;
+        require_config(stream.config(), config)?;
+        Ok(stream)
+    }
+
+    /// A stream from snapshot bytes, with the configuration stored in them.
+    ///
+    /// # Errors
+    /// [`Error::BadMagic`], [`Error::UnsupportedVersion`],
+    /// [`Error::CorruptSnapshot`], or [`Error::SnapshotMismatch`] (also for a
+    /// [`CopyIndex`] snapshot, which has no stream state).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let (owned, section) = decode_with(bytes)?;
+        let section = section.ok_or_else(|| {
+            Error::SnapshotMismatch("a copy index snapshot holds no stream state".to_owned())
+        })?;
+        let index = CopyIndex::from_parts(owned)?;
+        decode_state(index, section)
+    }
+}
+
+fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
+    let mut r = Reader { bytes: section };
+    let len = r.take(1, 4, "header length")?;
+    let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+    if len > MAX_STATE_HEADER {
+        return Err(corrupt(format!("header length {len} is out of bounds")));
+    }
+    let h: StateHeader = postcard::from_bytes(r.take(len as u64, 1, "header")?)
+        .map_err(|e| corrupt(format!("header: {e}")))?;
+    let mut s = Stream::from_state(index, h.window).map_err(|e| corrupt(format!("window: {e}")))?;
+    let n = s.index.docs_ever() as u64;
+    s.doc_group = r.u32s(n, "copy groups of documents")?;
+    s.doc_key = r.i64s(n, "window keys")?;
+    s.doc_day = r.i64s(n, "days")?;
+    let g = r.u32s(h.groups.saturating_mul(4), "copy groups")?;
+    s.groups = g
+        .chunks_exact(4)
+        .map(|c| Group {
+            first: c[0],
+            leader: c[1],
+            story: c[2],
+            parent: c[3],
+        })
+        .collect();
+    let meta = r.take(h.stories, STORY_BYTES, "stories")?;
+    let mut sizes = Vec::with_capacity(h.stories as usize);
+    for m in meta.chunks_exact(STORY_BYTES) {
+        let u = |at: usize| u32::from_le_bytes(m[at..at + 4].try_into().expect("4 bytes"));
+        let i = |at: usize| i64::from_le_bytes(m[at..at + 8].try_into().expect("8 bytes"));
+        let frozen = match m[28] {
+            0 => false,
+            1 => true,
+            b => return Err(corrupt(format!("frozen flag {b} is neither 0 nor 1"))),
+        };
+        s.stories.push(StoryState {
+            first: u(0),
+            parent: u(4),
+            size: u(8),
+            last_day: i(12),
+            last_key: i(20),
+            frozen,
+            centroid: Centroid::default(),
+            terms: Vec::new(),
+        });
+        sizes.push((u(29) as u64, u(33) as u64));
+    }
+    let c_total: u64 = sizes.iter().map(|e| e.0).sum();
+    let t_total: u64 = sizes.iter().map(|e| e.1).sum();
+    if c_total != h.centroid_entries || t_total != h.terms {
+        return Err(corrupt("story entry counts disagree with the header"));
+    }
+    let keys = r.u64s(c_total, "centroid keys")?;
+    let weights = r.u32s(c_total, "centroid weights")?;
+    let terms = r.u64s(t_total, "story terms")?;
+    let (mut at_c, mut at_t) = (0usize, 0usize);
+    for (st, &(c, t)) in s.stories.iter_mut().zip(&sizes) {
+        let (c, t) = (c as usize, t as usize);
+        st.centroid = Centroid(
+            keys[at_c..at_c + c]
+                .iter()
+                .zip(&weights[at_c..at_c + c])
+                .map(|(&k, &w)| (k, f32::from_bits(w)))
+                .collect(),
+        );
+        st.terms = terms[at_t..at_t + t].to_vec();
+        at_c += c;
+        at_t += t;
+    }
+    let df_keys = r.u64s(h.df, "feature keys")?;
+    let df_counts = r.u32s(h.df, "document frequencies")?;
+    if !r.bytes.is_empty() {
+        return Err(corrupt(format!(
+            "{} unread bytes at the end",
+            r.bytes.len()
+        )));
+    }
+    s.df = df_keys.into_iter().zip(df_counts).collect();
+    s.latest_day = h.latest_day;
+    s.weighed = h.weighed;
+    s.stats = h.stats;
+    validate(&s)?;
+    s.rebuild();
+    Ok(s)
+}
+
+/// Every reference points inside its array and every merge points to an
+/// older entry, so no lookup can go out of bounds or loop.
+fn validate(s: &Stream) -> Result<()> {
+    let (n, groups, stories) = (s.doc_group.len(), s.groups.len(), s.stories.len());
+    if let Some(d) = s.doc_group.iter().position(|&g| g as usize >= groups) {
+        return Err(corrupt(format!("document {d} names a missing copy group")));
+    }
+    for (i, g) in s.groups.iter().enumerate() {
+        if g.first as usize >= n || g.leader as usize >= n {
+            return Err(corrupt(format!("copy group {i} names a missing document")));
+        }
+        if g.story as usize >= stories || g.parent as usize > i {
+            return Err(corrupt(format!("copy group {i} has a bad story or parent")));
+        }
+    }
+    for (i, st) in s.stories.iter().enumerate() {
+        if st.first as usize >= n || st.parent as usize > i {
+            return Err(corrupt(format!(
+                "story {i} has a bad first article or parent"
+            )));
+        }
+        if st.centroid.0.windows(2).any(|w| w[0].0 >= w[1].0)
+            || st.terms.windows(2).any(|w| w[0] >= w[1])
+        {
+            return Err(corrupt(format!("story {i} has unsorted entries")));
+        }
+    }
+    Ok(())
+}

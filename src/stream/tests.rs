@@ -1,0 +1,232 @@
+use super::*;
+
+/// A seeded generator of lower-case words for test texts.
+fn words(seed: u64, n: usize) -> String {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = crate::sketch::mix64(x.wrapping_add(1));
+            (0..6)
+                .map(|i| char::from(b'a' + ((x >> (i * 8)) % 26) as u8))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn article(id: &str, text: String, date: &str) -> Article {
+    Article::new(id, text).with_date(date)
+}
+
+#[test]
+fn copies_join_and_ids_are_stable() {
+    let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
+    let a = s.add(&article("a", words(1, 120), "2026-01-01")).unwrap();
+    assert!(a.new_copy_group && a.new_story);
+    let b = s
+        .add(&article(
+            "b",
+            format!("PREFIX {} SUFFIX", words(1, 120)),
+            "2026-01-01",
+        ))
+        .unwrap();
+    assert_eq!((b.copy.as_str(), b.story.as_str()), ("a", "a"));
+    assert!(!b.new_copy_group && b.copy_score > 0.5);
+    let c = s.add(&article("c", words(2, 120), "2026-01-02")).unwrap();
+    assert_eq!(c.copy, "c");
+    assert_eq!(s.copy_group_of("b"), Some("a"));
+    assert_eq!(s.story_of("c"), Some("c"));
+    assert_eq!(s.len(), 3);
+    assert_eq!(s.stats().copy_groups, 2);
+}
+
+#[test]
+fn errors_change_nothing() {
+    let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
+    s.add(&article("a", words(1, 50), "2026-01-01")).unwrap();
+    assert!(matches!(
+        s.add(&article("a", words(2, 50), "2026-01-01")),
+        Err(Error::DuplicateId { .. })
+    ));
+    assert!(matches!(
+        s.add(&Article::new("e", "  ... ")),
+        Err(Error::EmptyDocument { .. })
+    ));
+    let batch = vec![Article::new("x", words(3, 50)), Article::new("y", "")];
+    assert!(matches!(
+        s.add_batch(&batch),
+        Err(Error::EmptyDocument { index: Some(1) })
+    ));
+    assert_eq!(s.len(), 1);
+    assert_eq!(s.stats().added, 1);
+    assert!(matches!(
+        Stream::new(&Config::default(), Window::Days(0)),
+        Err(Error::InvalidConfig {
+            field: "window",
+            ..
+        })
+    ));
+    assert!(matches!(s.remove("nope"), Err(Error::UnknownId(_))));
+}
+
+/// Common words, as every article has: drawn from a small vocabulary.
+fn filler(seed: u64, n: usize) -> String {
+    let vocab = [
+        "weather",
+        "morning",
+        "local",
+        "council",
+        "week",
+        "report",
+        "public",
+        "river",
+        "government",
+        "water",
+        "residents",
+        "service",
+        "county",
+        "area",
+        "night",
+        "road",
+    ];
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = crate::sketch::mix64(x.wrapping_add(1));
+            vocab[(x % vocab.len() as u64) as usize]
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Articles about invented events: each event has its own names and
+/// numbers, each outlet its own sentences around them.
+fn event_article(event: u64, outlet: u64) -> Article {
+    let names = ["Aldren", "Besh", "Corvale", "Dunmar", "Eskel", "Farrow"];
+    let (n1, n2) = (
+        names[(event % 6) as usize],
+        names[((event + 2) % 6) as usize],
+    );
+    let (people, homes) = (100 + event, 300 + event);
+    let (r1, r2) = (
+        filler(outlet * 1000 + event, 15),
+        filler(outlet * 2000 + event, 15),
+    );
+    let text = match outlet {
+        0 => format!(
+            "{r1} Officials in Port {n1}{event} said {people} people were moved after the {n2} \
+             dam cracked. {r2} Mayor Ilse {n1}{event} said {homes} homes were flooded near {n2}ville."
+        ),
+        1 => format!(
+            "{r1} The {n2} dam gave way and {people} residents of Port {n1}{event} left, according \
+             to Mayor Ilse {n1}{event}. {r2} About {homes} houses near {n2}ville stood under water."
+        ),
+        _ => format!(
+            "{r1} When cracks opened in the {n2} dam, {people} people fled Port {n1}{event}. {r2} \
+             Ilse {n1}{event}, the mayor, counted {homes} flooded homes around {n2}ville."
+        ),
+    };
+    Article::new(format!("e{event}-o{outlet}"), text)
+        .with_title(format!("{n2} dam cracks near Port {n1}{event}"))
+        .with_date("2026-02-01")
+}
+
+#[test]
+fn rewrites_of_one_event_share_a_story() {
+    let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
+    // Past articles in the same styles teach the stream which words are common.
+    let past: Vec<Article> = (10..40)
+        .flat_map(|e| (0..3).map(move |o| event_article(e, o)))
+        .collect();
+    s.warm_up(&past);
+    for outlet in 0..3 {
+        for event in 0..4 {
+            let a = s.add(&event_article(event, outlet)).unwrap();
+            assert!(a.new_copy_group, "{a:?}");
+        }
+    }
+    for event in 0..4 {
+        for outlet in 0..3 {
+            assert_eq!(
+                s.story_of(&format!("e{event}-o{outlet}")),
+                Some(format!("e{event}-o0").as_str()),
+                "event {event} outlet {outlet}"
+            );
+        }
+    }
+}
+
+#[test]
+fn batch_equals_one_by_one_and_query_changes_nothing() {
+    let articles: Vec<Article> = (0..3)
+        .flat_map(|o| (0..4).map(move |e| event_article(e, o)))
+        .collect();
+    let mut one = Stream::new(&Config::default(), Window::Articles(6)).unwrap();
+    one.warm_up(&articles);
+    let mut singles = Vec::new();
+    for a in &articles {
+        let preview = one.query(a).unwrap();
+        let got = one.add(a).unwrap();
+        assert_eq!(
+            (preview.copy, preview.story),
+            (got.copy.clone(), got.story.clone())
+        );
+        singles.push(got);
+    }
+    let mut batch = Stream::new(&Config::default(), Window::Articles(6)).unwrap();
+    batch.warm_up(&articles);
+    assert_eq!(batch.add_batch(&articles).unwrap(), singles);
+    assert_eq!(one.len(), 6);
+}
+
+#[test]
+fn the_window_evicts_and_freezes() {
+    let mut s = Stream::new(&Config::default(), Window::Days(3)).unwrap();
+    s.add(&article("old", words(1, 100), "2026-01-01")).unwrap();
+    s.add(&article("mid", words(2, 100), "2026-01-03")).unwrap();
+    let late = s
+        .add(&article("late", words(3, 100), "2026-01-06"))
+        .unwrap();
+    // 2026-01-01 is more than 3 days before 2026-01-06: evicted, its story frozen.
+    assert_eq!(
+        late.events,
+        vec![Event::StoryFrozen {
+            story: "old".to_owned()
+        }]
+    );
+    assert_eq!(s.story_of("old"), None);
+    assert_eq!(s.story_of("mid"), Some("mid"));
+    // A copy of the evicted article starts afresh.
+    let again = s
+        .add(&article("old-copy", words(1, 100), "2026-01-06"))
+        .unwrap();
+    assert!(again.new_copy_group && again.new_story);
+    assert_eq!(s.stats().evicted, 1);
+    assert_eq!(s.stats().frozen, 1);
+}
+
+#[test]
+fn a_bridge_merges_copy_groups_and_reports_it() {
+    // a and b are two halves of one long wire text; c contains both.
+    let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
+    let (h1, h2) = (words(10, 150), words(11, 150));
+    s.add(&Article::new("a", h1.clone())).unwrap();
+    s.add(&Article::new("b", h2.clone())).unwrap();
+    let c = s.add(&Article::new("c", format!("{h1} {h2}"))).unwrap();
+    assert_eq!(c.copy, "a");
+    assert_eq!(
+        c.events,
+        vec![
+            Event::CopyGroupsMerged {
+                kept: "a".into(),
+                absorbed: "b".into()
+            },
+            Event::StoriesMerged {
+                kept: "a".into(),
+                absorbed: "b".into()
+            }
+        ]
+    );
+    assert_eq!(s.copy_group_of("b"), Some("a"));
+    assert_eq!(s.story_of("b"), Some("a"));
+}
