@@ -24,6 +24,8 @@
 //!   --show-lsh              print the banding's S-curve on stderr
 //!   --quiet                 no summary on stderr
 
+mod common;
+
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,14 +102,7 @@ fn parse_args() -> Result<Args, String> {
                 };
                 args.config.copies.bands = Some((parse(b)?, parse(r)?));
             }
-            "-h" | "--help" => {
-                return Err(include_str!("cluster.rs")
-                    .lines()
-                    .take_while(|l| l.starts_with("//!"))
-                    .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
-                    .collect::<Vec<_>>()
-                    .join("\n"))
-            }
+            "-h" | "--help" => return Err(common::usage(include_str!("cluster.rs"))),
             s if s.starts_with("--") => return Err(format!("unknown option {s} (see --help)")),
             _ => args.inputs.push(PathBuf::from(a)),
         }

@@ -20,6 +20,8 @@
 //!
 //! Articles are replayed by date, undated ones first, ties in input order.
 
+mod common;
+
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,14 +70,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--jsonl" => args.jsonl = true,
             "--quiet" => args.quiet = true,
-            "-h" | "--help" => {
-                return Err(include_str!("stream.rs")
-                    .lines()
-                    .take_while(|l| l.starts_with("//!"))
-                    .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
-                    .collect::<Vec<_>>()
-                    .join("\n"))
-            }
+            "-h" | "--help" => return Err(common::usage(include_str!("stream.rs"))),
             s if s.starts_with("--") => return Err(format!("unknown option {s} (see --help)")),
             _ => args.inputs.push(PathBuf::from(a)),
         }

@@ -110,10 +110,7 @@ impl CopyIndex {
     pub(crate) fn parts(&self) -> crate::persist::Parts<'_> {
         crate::persist::Parts {
             config: &self.config,
-            slots: &self.matrix.slots,
-            shingles: &self.matrix.shingles,
-            facts: &self.matrix.facts,
-            fact_counts: &self.matrix.fact_counts,
+            matrix: &self.matrix,
             live: &self.live,
             ids: &self.ids,
         }
@@ -121,10 +118,7 @@ impl CopyIndex {
 
     pub(crate) fn from_parts(p: crate::persist::Owned) -> Result<Self> {
         let mut index = CopyIndex::new(&p.config)?;
-        index.matrix.slots = p.slots;
-        index.matrix.shingles = p.shingles;
-        index.matrix.facts = p.facts;
-        index.matrix.fact_counts = p.fact_counts;
+        index.matrix = p.matrix;
         let mut live_docs = Vec::new();
         for (d, (id, &live)) in p.ids.iter().zip(&p.live).enumerate() {
             if live {

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::Config;
-use crate::copies::FACT_SAMPLE;
+use crate::copies::{SignatureMatrix, FACT_SAMPLE};
 use crate::error::{Error, Result};
 use crate::index::CopyIndex;
 use crate::text::NORMALIZER_VERSION;
@@ -66,10 +66,7 @@ struct Header {
 /// The parts of an index a snapshot holds, borrowed for writing.
 pub(crate) struct Parts<'a> {
     pub(crate) config: &'a Config,
-    pub(crate) slots: &'a [u32],
-    pub(crate) shingles: &'a [u32],
-    pub(crate) facts: &'a [u32],
-    pub(crate) fact_counts: &'a [u32],
+    pub(crate) matrix: &'a SignatureMatrix,
     pub(crate) live: &'a [bool],
     pub(crate) ids: &'a [String],
 }
@@ -77,25 +74,28 @@ pub(crate) struct Parts<'a> {
 /// The parts read back from a snapshot.
 pub(crate) struct Owned {
     pub(crate) config: Config,
-    pub(crate) slots: Vec<u32>,
-    pub(crate) shingles: Vec<u32>,
-    pub(crate) facts: Vec<u32>,
-    pub(crate) fact_counts: Vec<u32>,
+    pub(crate) matrix: SignatureMatrix,
     pub(crate) live: Vec<bool>,
     pub(crate) ids: Vec<String>,
 }
 
-fn put_words(out: &mut Vec<u8>, words: &[u32]) {
-    out.reserve(words.len() * 4);
-    for w in words {
-        out.extend_from_slice(&w.to_le_bytes());
+/// Appends `xs` as raw little-endian words (`le` is e.g. `u32::to_le_bytes`).
+pub(crate) fn put_le<T: Copy, const N: usize>(
+    out: &mut Vec<u8>,
+    xs: impl IntoIterator<Item = T>,
+    le: fn(T) -> [u8; N],
+) {
+    for x in xs {
+        out.extend_from_slice(&le(x));
     }
 }
 
-fn get_words(bytes: &[u8]) -> Vec<u32> {
+/// Reads raw little-endian words (`from` is e.g. `u32::from_le_bytes`); a
+/// trailing partial word is ignored, callers pass whole words.
+pub(crate) fn get_le<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
     bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .chunks_exact(N)
+        .map(|c| from(c.try_into().expect("chunks of N bytes")))
         .collect()
 }
 
@@ -105,6 +105,7 @@ pub(crate) fn encode(p: &Parts<'_>) -> Vec<u8> {
 
 /// Encodes the index parts, then (version 2) a stream section.
 pub(crate) fn encode_with(p: &Parts<'_>, stream: Option<&[u8]>) -> Vec<u8> {
+    let m = p.matrix;
     let ids = postcard::to_allocvec(p.ids).expect("a Vec<String> always serialises");
     let header = Header {
         config: p.config.clone(),
@@ -117,7 +118,7 @@ pub(crate) fn encode_with(p: &Parts<'_>, stream: Option<&[u8]>) -> Vec<u8> {
     let header = postcard::to_allocvec(&header).expect("the header always serialises");
     let mut out = Vec::with_capacity(
         24 + header.len()
-            + 4 * (p.slots.len() + p.shingles.len() + p.facts.len() + p.fact_counts.len())
+            + 4 * (m.slots.len() + m.shingles.len() + m.facts.len() + m.fact_counts.len())
             + p.live.len()
             + ids.len(),
     );
@@ -130,10 +131,9 @@ pub(crate) fn encode_with(p: &Parts<'_>, stream: Option<&[u8]>) -> Vec<u8> {
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
-    put_words(&mut out, p.slots);
-    put_words(&mut out, p.shingles);
-    put_words(&mut out, p.facts);
-    put_words(&mut out, p.fact_counts);
+    for words in [&m.slots, &m.shingles, &m.facts, &m.fact_counts] {
+        put_le(&mut out, words.iter().copied(), u32::to_le_bytes);
+    }
     out.extend(p.live.iter().map(|&l| u8::from(l)));
     out.extend_from_slice(&ids);
     if let Some(section) = stream {
@@ -238,10 +238,13 @@ pub(crate) fn decode_with(bytes: &[u8]) -> Result<(Owned, Option<&[u8]>)> {
         at += len;
         s
     };
-    let slots = get_words(take(4 * n * k));
-    let shingles = get_words(take(4 * n));
-    let facts = get_words(take(4 * n * f));
-    let fact_counts = get_words(take(4 * n));
+    let matrix = SignatureMatrix {
+        k,
+        slots: get_le(take(4 * n * k), u32::from_le_bytes),
+        shingles: get_le(take(4 * n), u32::from_le_bytes),
+        facts: get_le(take(4 * n * f), u32::from_le_bytes),
+        fact_counts: get_le(take(4 * n), u32::from_le_bytes),
+    };
     let live: Vec<bool> = take(n)
         .iter()
         .map(|&b| match b {
@@ -258,10 +261,7 @@ pub(crate) fn decode_with(bytes: &[u8]) -> Result<(Owned, Option<&[u8]>)> {
     Ok((
         Owned {
             config: header.config,
-            slots,
-            shingles,
-            facts,
-            fact_counts,
+            matrix,
             live,
             ids,
         },

@@ -279,7 +279,7 @@ impl Stream {
         Self::with_index(CopyIndex::new(config)?, window)
     }
 
-    fn with_index(index: CopyIndex, window: Window) -> Result<Self> {
+    pub(crate) fn with_index(index: CopyIndex, window: Window) -> Result<Self> {
         if matches!(window, Window::Days(0) | Window::Articles(0)) {
             return Err(Error::config("window", "must be at least 1"));
         }
@@ -667,12 +667,11 @@ impl Stream {
         if !cfg.enabled {
             return (None, Vec::new());
         }
+        let live = |s: u32| self.is_active(s) && self.stories[s as usize].last_key >= floor;
         let mut shared: Map<u32, u32> = Map::default();
         for t in &w.top {
             if let Some(list) = self.postings.get(t) {
                 if list.active as usize <= cfg.max_posting {
-                    let live =
-                        |s: u32| self.is_active(s) && self.stories[s as usize].last_key >= floor;
                     for &s in list.stories.iter().filter(|&&s| live(s)) {
                         *shared.entry(s).or_insert(0) += 1;
                     }
@@ -722,7 +721,7 @@ impl Stream {
             .iter()
             .filter(|&&(s, _)| {
                 let o = &self.stories[s as usize];
-                let sum = b.centroid.dot_centroid(&o.centroid) + o.centroid.dot(&w.vector);
+                let sum = b.centroid.dot(&o.centroid.0) + o.centroid.dot(&w.vector);
                 let avg = sum / (f64::from(b.size + 1) * f64::from(o.size))
                     * story::decay(joined_day, o.last_day, cfg.half_life_days);
                 avg >= cfg.threshold
@@ -816,15 +815,16 @@ impl Stream {
     }
 
     /// Records activity on a story for the window and the time decay.
+    /// The freeze queue holds an entry for every active story's current
+    /// last key; one is pushed only when that key advances.
     fn touch_story(&mut self, s: u32, key: i64, day: i64) {
         let st = &mut self.stories[s as usize];
         st.last_day = st.last_day.max(day);
         if key > st.last_key {
             st.last_key = key;
-        }
-        if self.window != Window::Unbounded {
-            let k = st.last_key;
-            self.freeze.push(Reverse((k, s)));
+            if self.window != Window::Unbounded {
+                self.freeze.push(Reverse((key, s)));
+            }
         }
     }
 
@@ -874,13 +874,13 @@ impl Stream {
             (b, a)
         };
         self.unpost(gone);
-        let absorbed = std::mem::take(&mut self.stories[gone as usize]);
+        let mut absorbed = std::mem::take(&mut self.stories[gone as usize]);
         self.stories[gone as usize] = StoryState {
             first: absorbed.first,
             parent: kept,
             ..StoryState::default()
         };
-        let terms = absorbed.terms.clone();
+        let terms = std::mem::take(&mut absorbed.terms);
         let (key, day) = (absorbed.last_key, absorbed.last_day);
         self.stories[kept as usize].absorb_story(absorbed);
         self.post(kept, &terms);
@@ -955,10 +955,6 @@ impl Stream {
                 }
             }
         }
-    }
-
-    pub(crate) fn from_state(index: CopyIndex, window: Window) -> Result<Self> {
-        Self::with_index(index, window)
     }
 }
 

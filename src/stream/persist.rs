@@ -26,7 +26,9 @@ use super::{Group, Stream, StreamStats, Window};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::index::CopyIndex;
-use crate::persist::{decode_with, encode_with, read_file, require_config, write_atomic};
+use crate::persist::{
+    decode_with, encode_with, get_le, put_le as put, read_file, require_config, write_atomic,
+};
 
 const MAX_STATE_HEADER: usize = 4 << 10;
 const STORY_BYTES: usize = 4 * 3 + 8 * 2 + 1 + 4 * 2;
@@ -48,17 +50,6 @@ fn corrupt(reason: impl Into<String>) -> Error {
     Error::CorruptSnapshot(format!("stream state: {}", reason.into()))
 }
 
-/// Appends little-endian words.
-fn put<T: Copy, const N: usize>(
-    out: &mut Vec<u8>,
-    xs: impl IntoIterator<Item = T>,
-    le: fn(T) -> [u8; N],
-) {
-    for x in xs {
-        out.extend_from_slice(&le(x));
-    }
-}
-
 /// A bounds-checked reader over the section: every length is checked against
 /// the bytes present before anything is allocated.
 struct Reader<'a> {
@@ -77,28 +68,14 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn u32s(&mut self, count: u64, what: &str) -> Result<Vec<u32>> {
-        Ok(self
-            .take(count, 4, what)?
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect())
-    }
-
-    fn i64s(&mut self, count: u64, what: &str) -> Result<Vec<i64>> {
-        Ok(self
-            .take(count, 8, what)?
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect())
-    }
-
-    fn u64s(&mut self, count: u64, what: &str) -> Result<Vec<u64>> {
-        Ok(self
-            .i64s(count, what)?
-            .into_iter()
-            .map(|x| x as u64)
-            .collect())
+    /// `count` little-endian words of `N` bytes.
+    fn words<T, const N: usize>(
+        &mut self,
+        count: u64,
+        what: &str,
+        from: fn([u8; N]) -> T,
+    ) -> Result<Vec<T>> {
+        Ok(get_le(self.take(count, N, what)?, from))
     }
 }
 
@@ -225,12 +202,16 @@ fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
     }
     let h: StateHeader = postcard::from_bytes(r.take(len as u64, 1, "header")?)
         .map_err(|e| corrupt(format!("header: {e}")))?;
-    let mut s = Stream::from_state(index, h.window).map_err(|e| corrupt(format!("window: {e}")))?;
+    let mut s = Stream::with_index(index, h.window).map_err(|e| corrupt(format!("window: {e}")))?;
     let n = s.index.docs_ever() as u64;
-    s.doc_group = r.u32s(n, "copy groups of documents")?;
-    s.doc_key = r.i64s(n, "window keys")?;
-    s.doc_day = r.i64s(n, "days")?;
-    let g = r.u32s(h.groups.saturating_mul(4), "copy groups")?;
+    s.doc_group = r.words(n, "copy groups of documents", u32::from_le_bytes)?;
+    s.doc_key = r.words(n, "window keys", i64::from_le_bytes)?;
+    s.doc_day = r.words(n, "days", i64::from_le_bytes)?;
+    let g = r.words(
+        h.groups.saturating_mul(4),
+        "copy groups",
+        u32::from_le_bytes,
+    )?;
     s.groups = g
         .chunks_exact(4)
         .map(|c| Group {
@@ -267,9 +248,9 @@ fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
     if c_total != h.centroid_entries || t_total != h.terms {
         return Err(corrupt("story entry counts disagree with the header"));
     }
-    let keys = r.u64s(c_total, "centroid keys")?;
-    let weights = r.u32s(c_total, "centroid weights")?;
-    let terms = r.u64s(t_total, "story terms")?;
+    let keys = r.words(c_total, "centroid keys", u64::from_le_bytes)?;
+    let weights = r.words(c_total, "centroid weights", u32::from_le_bytes)?;
+    let terms = r.words(t_total, "story terms", u64::from_le_bytes)?;
     let (mut at_c, mut at_t) = (0usize, 0usize);
     for (st, &(c, t)) in s.stories.iter_mut().zip(&sizes) {
         let (c, t) = (c as usize, t as usize);
@@ -284,8 +265,8 @@ fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
         at_c += c;
         at_t += t;
     }
-    let df_keys = r.u64s(h.df, "feature keys")?;
-    let df_counts = r.u32s(h.df, "document frequencies")?;
+    let df_keys = r.words(h.df, "feature keys", u64::from_le_bytes)?;
+    let df_counts = r.words(h.df, "document frequencies", u32::from_le_bytes)?;
     if !r.bytes.is_empty() {
         return Err(corrupt(format!(
             "{} unread bytes at the end",

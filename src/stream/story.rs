@@ -20,10 +20,6 @@ impl Centroid {
         crate::stories::dot(&self.0, v)
     }
 
-    pub(crate) fn dot_centroid(&self, other: &Centroid) -> f64 {
-        self.dot(&other.0)
-    }
-
     /// Adds a sparse vector sorted by key.
     pub(crate) fn add(&mut self, v: &[(u64, f32)]) {
         let a = std::mem::take(&mut self.0);
