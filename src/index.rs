@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::article::Article;
 use crate::config::Config;
-use crate::copies::{SignatureMatrix, Verifier, FACT_SAMPLE};
+use crate::copies::{SignatureMatrix, Verdict, Verifier, FACT_SAMPLE};
 use crate::error::{Error, Result};
 use crate::lsh::{BandTables, LshParams};
 use crate::sketch::{MinHasher, SignScratch};
@@ -209,17 +209,19 @@ impl CopyIndex {
     /// Live documents sharing a band with `s` that verify as its copies,
     /// with their scores, by document number.
     pub(crate) fn copies_of(&self, s: &Sketch) -> Vec<(u32, f32)> {
+        self.judged(s)
+            .filter_map(|(d, v)| v.score.map(|x| (d, x)))
+            .collect()
+    }
+
+    /// Every live document sharing a band with `s`, with its verdict.
+    fn judged<'a>(&'a self, s: &'a Sketch) -> impl Iterator<Item = (u32, Verdict)> + 'a {
         let verifier = self.verifier();
         self.tables
             .candidates(&s.slots, self.lsh)
             .into_iter()
             .filter(|&d| self.live[d as usize])
-            .filter_map(|d| {
-                verifier
-                    .score(s.as_ref(), self.matrix.get(d))
-                    .map(|x| (d, x))
-            })
-            .collect()
+            .map(move |d| (d, verifier.judge(s.as_ref(), self.matrix.get(d), 1.0)))
     }
 
     /// Removes a live document by number.
@@ -308,22 +310,14 @@ impl CopyIndex {
     /// As for signing `text`.
     pub fn query(&self, text: &str, top_k: usize) -> Result<Vec<Match>> {
         let q = self.sketch(text, &mut SignScratch::default())?;
-        let qref = q.as_ref();
-        let verifier = self.verifier();
         let mut out: Vec<Match> = self
-            .tables
-            .candidates(&q.slots, self.lsh)
-            .into_iter()
-            .filter(|&d| self.live[d as usize])
-            .map(|d| {
-                let v = verifier.judge(qref, self.matrix.get(d), 1.0);
-                Match {
-                    id: self.ids[d as usize].clone(),
-                    jaccard: v.jaccard,
-                    containment: v.containment,
-                    facts: v.facts,
-                    is_copy: v.score.is_some(),
-                }
+            .judged(&q)
+            .map(|(d, v)| Match {
+                id: self.ids[d as usize].clone(),
+                jaccard: v.jaccard,
+                containment: v.containment,
+                facts: v.facts,
+                is_copy: v.score.is_some(),
             })
             .collect();
         out.sort_by(|a, b| {
