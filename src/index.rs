@@ -9,6 +9,7 @@ use crate::article::Article;
 use crate::config::Config;
 use crate::copies::{SignatureMatrix, Verdict, Verifier, FACT_SAMPLE};
 use crate::error::{Error, Result};
+use crate::ids::IdMap;
 use crate::lsh::{BandTables, LshParams};
 use crate::sketch::{MinHasher, SignScratch};
 
@@ -57,7 +58,7 @@ pub struct CopyIndex {
     matrix: SignatureMatrix,
     ids: Vec<String>,
     live: Vec<bool>,
-    by_id: HashMap<String, u32>,
+    by_id: IdMap,
     tables: BandTables,
 }
 
@@ -97,8 +98,8 @@ impl CopyIndex {
             lsh,
             ids: Vec::new(),
             live: Vec::new(),
-            by_id: HashMap::new(),
-            tables: BandTables::new(lsh.bands()),
+            by_id: IdMap::default(),
+            tables: BandTables::new(lsh),
         })
     }
 
@@ -118,18 +119,25 @@ impl CopyIndex {
 
     pub(crate) fn from_parts(p: crate::persist::Owned) -> Result<Self> {
         let mut index = CopyIndex::new(&p.config)?;
-        index.matrix = p.matrix;
-        let mut live_docs = Vec::new();
-        for (d, (id, &live)) in p.ids.iter().zip(&p.live).enumerate() {
-            if live {
-                if index.by_id.insert(id.clone(), d as u32).is_some() {
-                    return Err(Error::CorruptSnapshot(format!("id {id:?} is live twice")));
+        let live_docs = live_docs(&p.live);
+        // The id map (one thread) and the band tables (the others) are
+        // independent: build them side by side.
+        let (by_id, tables) = rayon::join(
+            || {
+                let mut by_id = IdMap::with_capacity(live_docs.len());
+                for &d in &live_docs {
+                    if by_id.insert(&p.ids, d).is_some() {
+                        let id = &p.ids[d as usize];
+                        return Err(Error::CorruptSnapshot(format!("id {id:?} is live twice")));
+                    }
                 }
-                live_docs.push(d as u32);
-            }
-        }
-        index.tables =
-            BandTables::build(&index.matrix.slots, index.matrix.k, &live_docs, index.lsh);
+                Ok(by_id)
+            },
+            || BandTables::build(&p.matrix.slots, p.matrix.k, &live_docs, index.lsh),
+        );
+        index.by_id = by_id?;
+        index.tables = tables;
+        index.matrix = p.matrix;
         index.ids = p.ids;
         index.live = p.live;
         Ok(index)
@@ -142,12 +150,12 @@ impl CopyIndex {
 
     /// True when the index holds no article.
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.by_id.len() == 0
     }
 
     /// Whether an article with this id is indexed.
     pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
+        self.doc(id).is_some()
     }
 
     pub(crate) fn sketch(&self, text: &str, scratch: &mut SignScratch) -> Result<Sketch> {
@@ -164,19 +172,25 @@ impl CopyIndex {
 
     /// Adds a sketch under a new id; returns its document number.
     pub(crate) fn add(&mut self, id: String, s: &Sketch) -> u32 {
+        let d = self.push(id, s);
+        self.tables.insert(&s.slots, self.lsh, d);
+        d
+    }
+
+    /// Adds a sketch under a new id without banding it.
+    fn push(&mut self, id: String, s: &Sketch) -> u32 {
         let d = self
             .matrix
             .push(&s.slots, s.shingles, &s.facts, s.fact_count);
-        self.tables.insert(&s.slots, self.lsh, d);
-        self.ids.push(id.clone());
+        self.ids.push(id);
         self.live.push(true);
-        self.by_id.insert(id, d);
+        self.by_id.insert(&self.ids, d);
         d
     }
 
     /// The document number of a live id.
     pub(crate) fn doc(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied()
+        self.by_id.get(&self.ids, id)
     }
 
     /// The id of a document number (live or removed).
@@ -229,7 +243,7 @@ impl CopyIndex {
         if !self.live[d as usize] {
             return;
         }
-        self.by_id.remove(&self.ids[d as usize]);
+        self.by_id.remove(&self.ids, &self.ids[d as usize]);
         let slots = self.matrix.get(d).slots.to_vec();
         self.tables.remove(&slots, self.lsh, d);
         self.live[d as usize] = false;
@@ -241,7 +255,7 @@ impl CopyIndex {
     /// [`Error::DuplicateId`] when the id is already indexed (nothing changes);
     /// [`Error::EmptyDocument`] or [`Error::DocumentTooLarge`] as for signing.
     pub fn insert(&mut self, article: &Article) -> Result<()> {
-        if let Some(&d) = self.by_id.get(&article.id) {
+        if let Some(d) = self.doc(&article.id) {
             return Err(Error::DuplicateId {
                 id: article.id.clone(),
                 first: d as usize,
@@ -261,7 +275,7 @@ impl CopyIndex {
     pub fn insert_batch(&mut self, articles: &[Article]) -> Result<()> {
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(articles.len());
         for (i, a) in articles.iter().enumerate() {
-            if let Some(&d) = self.by_id.get(&a.id) {
+            if let Some(d) = self.doc(&a.id) {
                 return Err(Error::DuplicateId {
                     id: a.id.clone(),
                     first: d as usize,
@@ -284,8 +298,19 @@ impl CopyIndex {
             })
             .collect();
         let sketches: Vec<Sketch> = sketches.into_iter().collect::<Result<_>>()?;
+        // A batch larger than the index: rebuild the band tables in one
+        // linear pass rather than update them article by article.
+        let rebuild = articles.len() > self.len();
         for (a, s) in articles.iter().zip(sketches) {
-            self.add(a.id.clone(), &s);
+            if rebuild {
+                self.push(a.id.clone(), &s);
+            } else {
+                self.add(a.id.clone(), &s);
+            }
+        }
+        if rebuild {
+            let docs = live_docs(&self.live);
+            self.tables = BandTables::build(&self.matrix.slots, self.matrix.k, &docs, self.lsh);
         }
         Ok(())
     }
@@ -333,6 +358,13 @@ impl CopyIndex {
         out.truncate(top_k);
         Ok(out)
     }
+}
+
+/// The numbers of the live documents, ascending.
+fn live_docs(live: &[bool]) -> Vec<u32> {
+    (0..live.len() as u32)
+        .filter(|&d| live[d as usize])
+        .collect()
 }
 
 #[cfg(test)]

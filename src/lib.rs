@@ -62,6 +62,7 @@ mod config;
 mod copies;
 mod error;
 pub mod eval;
+mod ids;
 mod index;
 pub mod io;
 pub mod lsh;

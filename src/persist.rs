@@ -26,16 +26,17 @@ offset  size          field
 end-8   8             xxh3-64 (seed 0) of every byte before it
 
 Bulk arrays are raw little-endian words rather than serde sequences, so
-saving and loading run at memory speed. The codec (postcard) is private to
+saving and loading run at memory speed; both stream the file in pieces of
+1 MiB (hashing on the way), never holding it whole beside the index. The codec (postcard) is private to
 this module: bincode is unmaintained (RUSTSEC-2025-0141), see the README.
 The band tables are not stored: they are rebuilt from the slots. */
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::Config;
 use crate::copies::{SignatureMatrix, FACT_SAMPLE};
@@ -90,21 +91,62 @@ pub(crate) fn put_le<T: Copy, const N: usize>(
     }
 }
 
-/// Reads raw little-endian words (`from` is e.g. `u32::from_le_bytes`); a
-/// trailing partial word is ignored, callers pass whole words.
-pub(crate) fn get_le<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
+/// Raw little-endian words of `bytes` (`from` is e.g. `u32::from_le_bytes`);
+/// a trailing partial word is ignored, callers pass whole words.
+pub(crate) fn le_words<'a, T: 'a, const N: usize>(
+    bytes: &'a [u8],
+    from: fn([u8; N]) -> T,
+) -> impl Iterator<Item = T> + 'a {
     bytes
         .chunks_exact(N)
-        .map(|c| from(c.try_into().expect("chunks of N bytes")))
-        .collect()
+        .map(move |c| from(c.try_into().expect("chunks of N bytes")))
 }
 
+/// Writes through to `w`, hashing every byte on the way.
+struct Sink<W> {
+    w: W,
+    hasher: Xxh3,
+    piece: Vec<u8>,
+}
+
+impl<W: Write> Sink<W> {
+    fn bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hasher.update(bytes);
+        self.w.write_all(bytes)
+    }
+
+    /// `xs` as raw little-endian words, converted a piece at a time.
+    fn words<T: Copy, const N: usize>(&mut self, xs: &[T], le: fn(T) -> [u8; N]) -> io::Result<()> {
+        for chunk in xs.chunks(PIECE / N) {
+            let mut piece = std::mem::take(&mut self.piece);
+            piece.clear();
+            put_le(&mut piece, chunk.iter().copied(), le);
+            let written = self.bytes(&piece);
+            self.piece = piece;
+            written?;
+        }
+        Ok(())
+    }
+}
+
+/// The index parts as snapshot bytes.
 pub(crate) fn encode(p: &Parts<'_>) -> Vec<u8> {
     encode_with(p, None)
 }
 
-/// Encodes the index parts, then (version 2) a stream section.
+/// The index parts, then (version 2) a stream section, as snapshot bytes.
 pub(crate) fn encode_with(p: &Parts<'_>, stream: Option<&[u8]>) -> Vec<u8> {
+    let m = p.matrix;
+    let size = 32
+        + 4 * (m.slots.len() + m.shingles.len() + m.facts.len() + m.fact_counts.len())
+        + p.live.len()
+        + stream.map_or(0, <[u8]>::len);
+    encode_to(p, stream, Vec::with_capacity(size)).expect("writing to memory cannot fail")
+}
+
+/// Writes the index parts, then (version 2) a stream section, to `w`, a
+/// piece at a time: saving never holds the whole file in memory.
+pub(crate) fn encode_to<W: Write>(p: &Parts<'_>, stream: Option<&[u8]>, w: W) -> io::Result<W> {
     let m = p.matrix;
     let ids = postcard::to_allocvec(p.ids).expect("a Vec<String> always serialises");
     let header = Header {
@@ -116,74 +158,208 @@ pub(crate) fn encode_with(p: &Parts<'_>, stream: Option<&[u8]>) -> Vec<u8> {
         ids_bytes: ids.len() as u64,
     };
     let header = postcard::to_allocvec(&header).expect("the header always serialises");
-    let mut out = Vec::with_capacity(
-        24 + header.len()
-            + 4 * (m.slots.len() + m.shingles.len() + m.facts.len() + m.fact_counts.len())
-            + p.live.len()
-            + ids.len(),
-    );
-    out.extend_from_slice(MAGIC);
     let version = if stream.is_some() {
         STREAM_FORMAT_VERSION
     } else {
         FORMAT_VERSION
     };
-    out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
+    let mut out = Sink {
+        w,
+        hasher: Xxh3::new(),
+        piece: Vec::new(),
+    };
+    out.bytes(MAGIC)?;
+    out.bytes(&version.to_le_bytes())?;
+    out.bytes(&(header.len() as u32).to_le_bytes())?;
+    out.bytes(&header)?;
     for words in [&m.slots, &m.shingles, &m.facts, &m.fact_counts] {
-        put_le(&mut out, words.iter().copied(), u32::to_le_bytes);
+        out.words(words, u32::to_le_bytes)?;
     }
-    out.extend(p.live.iter().map(|&l| u8::from(l)));
-    out.extend_from_slice(&ids);
+    let live: Vec<u8> = p.live.iter().map(|&l| u8::from(l)).collect();
+    out.bytes(&live)?;
+    out.bytes(&ids)?;
     if let Some(section) = stream {
-        out.extend_from_slice(&(section.len() as u64).to_le_bytes());
-        out.extend_from_slice(section);
+        out.bytes(&(section.len() as u64).to_le_bytes())?;
+        out.bytes(section)?;
     }
-    let sum = xxh3_64(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+    let sum = out.hasher.digest();
+    out.w.write_all(&sum.to_le_bytes())?;
+    Ok(out.w)
 }
 
 fn corrupt(reason: impl Into<String>) -> Error {
     Error::CorruptSnapshot(reason.into())
 }
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<Owned> {
-    decode_with(bytes).map(|(owned, _)| owned)
+/// Bytes read per call while loading; sections are converted piece by piece,
+/// so a load never holds the whole file in memory beside its arrays.
+const PIECE: usize = 1 << 20;
+
+/// The body of a snapshot (everything before the checksum), read in order
+/// and hashed on the way.
+struct Source<'p, R> {
+    r: R,
+    /// Body bytes not read yet.
+    left: u64,
+    hasher: Xxh3,
+    piece: Vec<u8>,
+    path: Option<&'p Path>,
 }
 
-/// Decodes the index parts and, in a version 2 file, returns the stream section.
-pub(crate) fn decode_with(bytes: &[u8]) -> Result<(Owned, Option<&[u8]>)> {
-    if bytes.len() < 8 || &bytes[..8] != MAGIC {
+impl<R: Read> Source<'_, R> {
+    fn read(&mut self, len: usize) -> Result<&[u8]> {
+        if len as u64 > self.left {
+            return Err(corrupt("a section runs past the end of the file"));
+        }
+        self.piece.resize(len, 0);
+        if let Err(source) = self.r.read_exact(&mut self.piece) {
+            return Err(match self.path {
+                Some(path) => Error::Io {
+                    path: path.to_owned(),
+                    source,
+                },
+                None => corrupt(format!("read: {source}")),
+            });
+        }
+        self.left -= len as u64;
+        self.hasher.update(&self.piece);
+        Ok(&self.piece)
+    }
+
+    fn bytes(&mut self, len: usize) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            let step = PIECE.min(len - out.len());
+            out.extend_from_slice(self.read(step)?);
+        }
+        Ok(out)
+    }
+
+    /// `count` raw little-endian words (`from` is e.g. `u32::from_le_bytes`).
+    fn words<T, const N: usize>(&mut self, count: usize, from: fn([u8; N]) -> T) -> Result<Vec<T>> {
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let step = (PIECE / N).min(count - out.len());
+            out.extend(le_words(self.read(step * N)?, from));
+        }
+        Ok(out)
+    }
+
+    /// Reads the rest of the body and the stored checksum; whether they agree.
+    fn checksum_matches(&mut self) -> Result<bool> {
+        while self.left > 0 {
+            let step = PIECE.min(usize::try_from(self.left).unwrap_or(PIECE));
+            self.read(step)?;
+        }
+        let body_sum = self.hasher.digest();
+        self.left = 8;
+        let stored = u64::from_le_bytes(self.read(8)?.try_into().expect("8 bytes"));
+        Ok(body_sum == stored)
+    }
+}
+
+/// Decodes a whole snapshot: the index parts and, in a version 2 file, the
+/// stream section.
+pub(crate) fn decode_bytes(bytes: &[u8]) -> Result<(Owned, Option<Vec<u8>>)> {
+    decode_from(bytes, bytes.len() as u64, None)
+}
+
+/// Loads a snapshot file: the index parts and, in a version 2 file, the
+/// stream section.
+pub(crate) fn decode_file(path: &Path) -> Result<(Owned, Option<Vec<u8>>)> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let total = file.metadata().map_err(io)?.len();
+    decode_from(file, total, Some(path))
+}
+
+/// Decodes `total` bytes read from `r`.
+///
+/// The magic number and the format version are checked first. Everything
+/// after them is read once, in order, hashed as it goes; a problem found in
+/// it is reported only after the checksum, so a damaged file is reported as
+/// damaged rather than by whatever its damage happens to look like. Every
+/// length read from the file is checked against `total` before anything is
+/// allocated.
+fn decode_from<R: Read>(
+    mut r: R,
+    total: u64,
+    path: Option<&Path>,
+) -> Result<(Owned, Option<Vec<u8>>)> {
+    let io = |source| match path {
+        Some(path) => Error::Io {
+            path: path.to_owned(),
+            source,
+        },
+        None => corrupt(format!("read: {source}")),
+    };
+    let mut prefix = [0u8; 16];
+    let got = r
+        .by_ref()
+        .take(16)
+        .read(&mut prefix)
+        .and_then(|first| {
+            let mut got = first;
+            while got < prefix.len() && (got as u64) < total {
+                let more = r.read(&mut prefix[got..])?;
+                if more == 0 {
+                    break;
+                }
+                got += more;
+            }
+            Ok(got)
+        })
+        .map_err(io)?;
+    if got < 8 || &prefix[..8] != MAGIC {
         return Err(Error::BadMagic);
     }
-    if bytes.len() < 24 {
+    if total < 24 || got < 16 {
         return Err(corrupt(format!(
-            "{} bytes is shorter than any snapshot",
-            bytes.len()
+            "{total} bytes is shorter than any snapshot"
         )));
     }
-    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    let version = u32::from_le_bytes(prefix[8..12].try_into().expect("4 bytes"));
     if version != FORMAT_VERSION && version != STREAM_FORMAT_VERSION {
         return Err(Error::UnsupportedVersion {
             expected: STREAM_FORMAT_VERSION,
             found: version,
         });
     }
-    let (body, sum) = bytes.split_at(bytes.len() - 8);
-    let stored = u64::from_le_bytes(sum.try_into().expect("8 bytes"));
-    if xxh3_64(body) != stored {
+    let mut hasher = Xxh3::new();
+    hasher.update(&prefix);
+    let mut src = Source {
+        r,
+        left: total - 8 - 16,
+        hasher,
+        piece: Vec::new(),
+        path,
+    };
+    let header_len = u32::from_le_bytes(prefix[12..16].try_into().expect("4 bytes")) as usize;
+    let parsed = decode_sections(&mut src, version, header_len, total - 8);
+    if !src.checksum_matches()? {
         return Err(corrupt("checksum mismatch (the file was damaged or cut)"));
     }
-    let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
-    if header_len > MAX_HEADER || 16 + header_len > body.len() {
+    parsed
+}
+
+/// Everything after the first 16 bytes of a snapshot whose body is
+/// `body_len` bytes long.
+fn decode_sections<R: Read>(
+    src: &mut Source<'_, R>,
+    version: u32,
+    header_len: usize,
+    body_len: u64,
+) -> Result<(Owned, Option<Vec<u8>>)> {
+    if header_len > MAX_HEADER || 16 + header_len as u64 > body_len {
         return Err(corrupt(format!(
             "header length {header_len} is out of bounds"
         )));
     }
-    let header: Header = postcard::from_bytes(&body[16..16 + header_len])
-        .map_err(|e| corrupt(format!("header: {e}")))?;
+    let header: Header =
+        postcard::from_bytes(src.read(header_len)?).map_err(|e| corrupt(format!("header: {e}")))?;
     if header.normalizer != NORMALIZER_VERSION {
         return Err(Error::SnapshotMismatch(format!(
             "made with normaliser version {}, this build has {NORMALIZER_VERSION}",
@@ -210,54 +386,52 @@ pub(crate) fn decode_with(bytes: &[u8]) -> Result<(Owned, Option<&[u8]>)> {
         .checked_mul(per_doc)
         .and_then(|x| x.checked_add(ids_bytes))
         .and_then(|x| x.checked_add(16 + header_len))
-        .ok_or_else(|| corrupt("section lengths overflow"))?;
-    let stream = if version == STREAM_FORMAT_VERSION {
-        let tail = body
-            .get(expected..expected.saturating_add(8))
-            .ok_or_else(|| corrupt("the stream section length is missing"))?;
-        let len = u64::from_le_bytes(tail.try_into().expect("8 bytes"));
-        let start = expected + 8;
-        if usize::try_from(len).ok() != body.len().checked_sub(start) {
-            return Err(corrupt(format!(
-                "stream section of {len} bytes does not fit the {} bytes left",
-                body.len().saturating_sub(start)
-            )));
-        }
-        Some(&body[start..])
-    } else if expected != body.len() {
+        .ok_or_else(|| corrupt("section lengths overflow"))? as u64;
+    let stream_len = if version == STREAM_FORMAT_VERSION {
+        let Some(left) = body_len.checked_sub(expected + 8) else {
+            return Err(corrupt("the stream section length is missing"));
+        };
+        Some(left)
+    } else if expected != body_len {
         return Err(corrupt(format!(
-            "sections need {expected} bytes, the file has {}",
-            body.len()
+            "sections need {expected} bytes, the file has {body_len}"
         )));
     } else {
         None
     };
-    let mut at = 16 + header_len;
-    let mut take = |len: usize| {
-        let s = &body[at..at + len];
-        at += len;
-        s
-    };
     let matrix = SignatureMatrix {
         k,
-        slots: get_le(take(4 * n * k), u32::from_le_bytes),
-        shingles: get_le(take(4 * n), u32::from_le_bytes),
-        facts: get_le(take(4 * n * f), u32::from_le_bytes),
-        fact_counts: get_le(take(4 * n), u32::from_le_bytes),
+        slots: src.words(n * k, u32::from_le_bytes)?,
+        shingles: src.words(n, u32::from_le_bytes)?,
+        facts: src.words(n * f, u32::from_le_bytes)?,
+        fact_counts: src.words(n, u32::from_le_bytes)?,
     };
-    let live: Vec<bool> = take(n)
-        .iter()
-        .map(|&b| match b {
+    let live: Vec<bool> = src
+        .bytes(n)?
+        .into_iter()
+        .map(|b| match b {
             0 => Ok(false),
             1 => Ok(true),
             other => Err(corrupt(format!("live flag {other} is neither 0 nor 1"))),
         })
         .collect::<Result<_>>()?;
     let ids: Vec<String> =
-        postcard::from_bytes(take(ids_bytes)).map_err(|e| corrupt(format!("ids: {e}")))?;
+        postcard::from_bytes(&src.bytes(ids_bytes)?).map_err(|e| corrupt(format!("ids: {e}")))?;
     if ids.len() != n {
         return Err(corrupt(format!("{} ids for {n} documents", ids.len())));
     }
+    let stream = match stream_len {
+        Some(left) => {
+            let len = u64::from_le_bytes(src.read(8)?.try_into().expect("8 bytes"));
+            if len != left {
+                return Err(corrupt(format!(
+                    "stream section of {len} bytes does not fit the {left} bytes left"
+                )));
+            }
+            Some(src.bytes(len as usize)?)
+        }
+        None => None,
+    };
     Ok((
         Owned {
             config: header.config,
@@ -279,17 +453,12 @@ pub(crate) fn require_config(stored: &Config, wanted: &Config) -> Result<()> {
     Ok(())
 }
 
-/// Reads a whole snapshot file.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file beside it, synced,
-/// then renamed over it.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes a file atomically with `write`: a temporary file beside `path`,
+/// synced, then renamed over it.
+pub(crate) fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(BufWriter<File>) -> io::Result<BufWriter<File>>,
+) -> Result<()> {
     let io = |p: &Path| {
         let p = p.to_owned();
         move |source| Error::Io { path: p, source }
@@ -304,8 +473,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_else(|| "snapshot".to_owned());
     let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
+        let f = File::create(&tmp).map_err(io(&tmp))?;
+        let f = write(BufWriter::with_capacity(PIECE, f)).map_err(io(&tmp))?;
+        let f = f.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
         f.sync_all().map_err(io(&tmp))?;
         fs::rename(&tmp, path).map_err(io(path))
     })();
@@ -339,7 +509,7 @@ impl CopyIndex {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_atomic(path, &self.to_bytes())
+        write_atomic(path, |w| encode_to(&self.parts(), None, w))
     }
 
     /// An index from snapshot bytes, with the configuration stored in them.
@@ -348,15 +518,16 @@ impl CopyIndex {
     /// [`Error::BadMagic`], [`Error::UnsupportedVersion`],
     /// [`Error::CorruptSnapshot`] or [`Error::SnapshotMismatch`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Self::from_parts(decode(bytes)?)
+        Self::from_parts(decode_bytes(bytes)?.0)
     }
 
-    /// Loads a snapshot from `path`.
+    /// Loads a snapshot from `path`, reading it in pieces: the file is
+    /// never held in memory whole beside the index.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file, or any error of [`from_bytes`](Self::from_bytes).
     pub fn load(path: &Path) -> Result<Self> {
-        Self::from_bytes(&read_file(path)?)
+        Self::from_parts(decode_file(path)?.0)
     }
 
     /// Loads a snapshot that must have been made with `config`.

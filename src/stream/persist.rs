@@ -27,7 +27,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::index::CopyIndex;
 use crate::persist::{
-    decode_with, encode_with, get_le, put_le as put, read_file, require_config, write_atomic,
+    decode_bytes, decode_file, encode_to, encode_with, le_words, put_le as put, require_config,
+    write_atomic, Owned,
 };
 
 const MAX_STATE_HEADER: usize = 4 << 10;
@@ -75,7 +76,7 @@ impl<'a> Reader<'a> {
         what: &str,
         from: fn([u8; N]) -> T,
     ) -> Result<Vec<T>> {
-        Ok(get_le(self.take(count, N, what)?, from))
+        Ok(le_words(self.take(count, N, what)?, from).collect())
     }
 }
 
@@ -155,7 +156,8 @@ impl Stream {
     /// # Errors
     /// [`Error::Io`] naming the file when it cannot be written.
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_atomic(path, &self.to_bytes())
+        let state = self.encode_state();
+        write_atomic(path, |w| encode_to(&self.index.parts(), Some(&state), w))
     }
 
     /// Loads a snapshot from `path`.
@@ -163,7 +165,7 @@ impl Stream {
     /// # Errors
     /// [`Error::Io`] naming the file, or any error of [`from_bytes`](Self::from_bytes).
     pub fn load(path: &Path) -> Result<Self> {
-        Self::from_bytes(&read_file(path)?)
+        Self::from_decoded(decode_file(path)?)
     }
 
     /// Loads a snapshot that must have been made with `config`.
@@ -184,12 +186,15 @@ impl Stream {
     /// [`Error::CorruptSnapshot`], or [`Error::SnapshotMismatch`] (also for a
     /// [`CopyIndex`] snapshot, which has no stream state).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let (owned, section) = decode_with(bytes)?;
+        Self::from_decoded(decode_bytes(bytes)?)
+    }
+
+    fn from_decoded((owned, section): (Owned, Option<Vec<u8>>)) -> Result<Self> {
         let section = section.ok_or_else(|| {
             Error::SnapshotMismatch("a copy index snapshot holds no stream state".to_owned())
         })?;
         let index = CopyIndex::from_parts(owned)?;
-        decode_state(index, section)
+        decode_state(index, &section)
     }
 }
 
