@@ -110,9 +110,21 @@ impl Shingler {
         let shingle_seed = seed ^ SHINGLE_DOMAIN;
         let w = w.min(words);
         out.reserve(words + 1 - w);
-        // Each shingle is xxh3 of its words' hashes, read in place.
-        for i in 0..=words - w {
-            out.push(xxh3_64_with_seed(&bytes[8 * i..8 * (i + w)], shingle_seed));
+        // Each shingle is xxh3 of its words' hashes, read in place. The
+        // default width gets a fixed-size window: with the length known at
+        // compile time xxh3 is inlined without its length dispatch (the same
+        // hash, about a third less time).
+        if w == 5 {
+            out.extend(
+                bytes
+                    .windows(40)
+                    .step_by(8)
+                    .map(|win| xxh3_64_with_seed(fixed::<40>(win), shingle_seed)),
+            );
+        } else {
+            for i in 0..=words - w {
+                out.push(xxh3_64_with_seed(&bytes[8 * i..8 * (i + w)], shingle_seed));
+            }
         }
     }
 
@@ -140,6 +152,12 @@ impl Shingler {
                 .map(|w| xxh3_64_with_seed(&t.as_bytes()[w[0]..w[n]], seed)),
         );
     }
+}
+
+/// `bytes` as an array of its (known) length.
+#[inline(always)]
+fn fixed<const N: usize>(bytes: &[u8]) -> &[u8; N] {
+    bytes.try_into().expect("a window of N bytes")
 }
 
 /// Number of distinct values in `hashes`, using `scratch` as working space.
