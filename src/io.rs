@@ -128,8 +128,8 @@ fn read_jsonl_in_chunks(
                 None => continue, // one line longer than the chunk: read more
             }
         };
-        let (a, r) = parse_lines(&buf[..cut], first_line, path, options)?;
-        first_line += buf[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+        let (a, r, lines) = parse_lines(&buf[..cut], first_line, path, options)?;
+        first_line += lines;
         articles.extend(a);
         report.merge(r);
         buf.drain(..cut);
@@ -148,18 +148,22 @@ pub fn parse_jsonl(
     path: &Path,
     options: ReadOptions,
 ) -> Result<(Vec<Article>, ReadReport)> {
-    parse_lines(bytes, 1, path, options)
+    parse_lines(bytes, 1, path, options).map(|(a, r, _)| (a, r))
 }
 
+/// The articles of the lines in `bytes`, numbered from `first_line`, a
+/// report, and the number of line breaks in `bytes`.
 fn parse_lines(
     bytes: &[u8],
     first_line: u64,
     path: &Path,
     options: ReadOptions,
-) -> Result<(Vec<Article>, ReadReport)> {
+) -> Result<(Vec<Article>, ReadReport, u64)> {
+    let mut breaks = 0;
     let lines: Vec<(u64, &[u8])> = bytes
         .split(|&b| b == b'\n')
         .enumerate()
+        .inspect(|&(i, _)| breaks = i as u64)
         .map(|(i, l)| (first_line + i as u64, l.strip_suffix(b"\r").unwrap_or(l)))
         .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
         .collect();
@@ -186,7 +190,7 @@ fn parse_lines(
             }
         }
     }
-    Ok((articles, report))
+    Ok((articles, report, breaks))
 }
 
 fn parse_line(line: &[u8], lossy: bool) -> std::result::Result<(Article, bool), String> {

@@ -106,7 +106,11 @@ where
         let buckets = bucket_ranges(&keys);
         let first_shared = |a: u32, b: u32| {
             let (sa, sb) = (sig(a), sig(b));
-            (0..band).all(|t| sa[t * r..(t + 1) * r] != sb[t * r..(t + 1) * r])
+            // Element by element: a slice `!=` calls `memcmp` for a few bytes.
+            (0..band).all(|t| {
+                let (x, y) = (&sa[t * r..(t + 1) * r], &sb[t * r..(t + 1) * r]);
+                x.iter().zip(y).any(|(p, q)| p != q)
+            })
         };
         let (band_edges, band_stats) = buckets
             .par_iter()

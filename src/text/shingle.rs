@@ -38,8 +38,8 @@ pub struct Shingler {
 #[derive(Default, Debug)]
 pub(crate) struct ShingleScratch {
     tokens: TokenScratch,
-    /// Little-endian bytes of the word hashes of the last text, 8 per word.
-    word_hashes: Vec<u8>,
+    /// The word hashes of the last text.
+    word_hashes: Vec<u64>,
     normalized: String,
     /// High 32 bits of the word hashes of the fact tokens of the last text, in order.
     pub(crate) facts: Vec<u32>,
@@ -92,39 +92,40 @@ impl Shingler {
 
     fn word_shingles(&self, text: &str, w: usize, s: &mut ShingleScratch, out: &mut Vec<u64>) {
         let seed = self.seed;
-        let bytes = &mut s.word_hashes;
+        let words = &mut s.word_hashes;
         let facts = &mut s.facts;
-        bytes.clear();
+        words.clear();
         facts.clear();
         for_each_token(text, &mut s.tokens, |t, fact| {
             let h = xxh3_64_with_seed(t, seed);
-            bytes.extend_from_slice(&h.to_le_bytes());
+            words.push(h);
             if fact {
                 facts.push((h >> 32) as u32);
             }
         });
-        let words = bytes.len() / 8;
-        if words == 0 {
+        if words.is_empty() {
             return;
         }
         let shingle_seed = seed ^ SHINGLE_DOMAIN;
-        let w = w.min(words);
-        out.reserve(words + 1 - w);
-        // Each shingle is xxh3 of its words' hashes, read in place. The
-        // default width gets a fixed-size window: with the length known at
-        // compile time xxh3 is inlined without its length dispatch (the same
-        // hash, about a third less time).
+        let w = w.min(words.len());
+        out.reserve(words.len() + 1 - w);
+        // Each shingle is xxh3 of the little-endian bytes of its words'
+        // hashes. The default width gets a fixed-size buffer: with the length
+        // known at compile time xxh3 is inlined without its length dispatch
+        // (the same hash, about a third less time).
         if w == 5 {
             out.extend(
-                bytes
-                    .windows(40)
-                    .step_by(8)
-                    .map(|win| xxh3_64_with_seed(fixed::<40>(win), shingle_seed)),
+                words
+                    .windows(5)
+                    .map(|win| xxh3_64_with_seed(&le_bytes::<5, 40>(win), shingle_seed)),
             );
         } else {
-            for i in 0..=words - w {
-                out.push(xxh3_64_with_seed(&bytes[8 * i..8 * (i + w)], shingle_seed));
-            }
+            let mut buf = Vec::with_capacity(8 * w);
+            out.extend(words.windows(w).map(|win| {
+                buf.clear();
+                buf.extend(win.iter().flat_map(|h| h.to_le_bytes()));
+                xxh3_64_with_seed(&buf, shingle_seed)
+            }));
         }
     }
 
@@ -154,10 +155,14 @@ impl Shingler {
     }
 }
 
-/// `bytes` as an array of its (known) length.
+/// The little-endian bytes of `W` words (`B` is `8 * W`).
 #[inline(always)]
-fn fixed<const N: usize>(bytes: &[u8]) -> &[u8; N] {
-    bytes.try_into().expect("a window of N bytes")
+fn le_bytes<const W: usize, const B: usize>(words: &[u64]) -> [u8; B] {
+    let mut out = [0u8; B];
+    for (dst, h) in out.chunks_exact_mut(8).zip(&words[..W]) {
+        dst.copy_from_slice(&h.to_le_bytes());
+    }
+    out
 }
 
 /// Number of distinct values in `hashes`, using `scratch` as working space.
@@ -198,6 +203,31 @@ pub(crate) fn count_distinct(hashes: &[u64], scratch: &mut Vec<u64>) -> u32 {
 mod tests {
     use super::*;
     use crate::config::DEFAULT_SEED;
+
+    #[test]
+    fn every_width_hashes_by_the_definition() {
+        // xxh3 of the little-endian bytes of the words' xxh3 hashes, for the
+        // fixed-size path (width 5) and the general one alike.
+        let text = "Firefighters in Lanmore battled a blaze at the old Corran mill for six hours";
+        let seed = 42;
+        let words: Vec<u64> = crate::text::tokenize(text)
+            .iter()
+            .map(|t| xxh3_64_with_seed(t.as_bytes(), seed))
+            .collect();
+        for w in [1u8, 2, 3, 5, 7] {
+            let expected: Vec<u64> = words
+                .windows(usize::from(w))
+                .map(|win| {
+                    let bytes: Vec<u8> = win.iter().flat_map(|h| h.to_le_bytes()).collect();
+                    xxh3_64_with_seed(&bytes, seed ^ SHINGLE_DOMAIN)
+                })
+                .collect();
+            let got = Shingler::new(Shingling::Words(w), seed)
+                .shingles(text)
+                .unwrap();
+            assert_eq!(got, expected, "width {w}");
+        }
+    }
 
     #[test]
     fn word_shingle_counts() {
