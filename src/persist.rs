@@ -297,22 +297,16 @@ fn decode_from<R: Read>(
         None => corrupt(format!("read: {source}")),
     };
     let mut prefix = [0u8; 16];
-    let got = r
-        .by_ref()
-        .take(16)
-        .read(&mut prefix)
-        .and_then(|first| {
-            let mut got = first;
-            while got < prefix.len() && (got as u64) < total {
-                let more = r.read(&mut prefix[got..])?;
-                if more == 0 {
-                    break;
-                }
-                got += more;
-            }
-            Ok(got)
-        })
-        .map_err(io)?;
+    // The first 16 bytes, or as many as there are.
+    let mut got = 0;
+    while got < prefix.len() {
+        match r.read(&mut prefix[got..]) {
+            Ok(0) => break,
+            Ok(more) => got += more,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
     if got < 8 || &prefix[..8] != MAGIC {
         return Err(Error::BadMagic);
     }

@@ -112,12 +112,27 @@ proptest! {
 #[test]
 fn damaged_and_foreign_input_is_a_typed_error() {
     let good = golden_index().to_bytes();
-    let check = |bytes: &[u8], what: &str| match CopyIndex::from_bytes(bytes) {
-        Err(Error::BadMagic | Error::UnsupportedVersion { .. } | Error::CorruptSnapshot(_)) => {}
-        other => panic!(
-            "{what}: expected a snapshot error, got {:?}",
-            other.map(|i| i.len())
-        ),
+    // Every damaged input is also written to a file: loading it, which
+    // reads in pieces, must give the same error as decoding the bytes.
+    let path = std::env::temp_dir().join(format!("storyhash-damaged-{}.snap", std::process::id()));
+    let check = |bytes: &[u8], what: &str| {
+        let err = match CopyIndex::from_bytes(bytes) {
+            Err(
+                e
+                @ (Error::BadMagic | Error::UnsupportedVersion { .. } | Error::CorruptSnapshot(_)),
+            ) => e,
+            other => panic!(
+                "{what}: expected a snapshot error, got {:?}",
+                other.map(|i| i.len())
+            ),
+        };
+        std::fs::write(&path, bytes).unwrap();
+        let loaded = CopyIndex::load(&path).map(|i| i.len());
+        assert_eq!(
+            loaded.map_err(|e| e.to_string()),
+            Err(err.to_string()),
+            "{what}: load and from_bytes disagree"
+        );
     };
     check(&[], "empty");
     check(b"STORYHSH", "magic only");
@@ -156,6 +171,7 @@ fn damaged_and_foreign_input_is_a_typed_error() {
     let mut relabelled = good.clone();
     relabelled[8..12].copy_from_slice(&STREAM_FORMAT_VERSION.to_le_bytes());
     check(&relabelled, "version 1 body labelled version 2");
+    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]
