@@ -111,13 +111,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("cluster: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::finish("cluster", run())
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {

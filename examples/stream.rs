@@ -79,13 +79,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("stream: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::finish("stream", run())
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -244,8 +244,7 @@ impl CopyIndex {
             return;
         }
         self.by_id.remove(&self.ids, &self.ids[d as usize]);
-        let slots = self.matrix.get(d).slots.to_vec();
-        self.tables.remove(&slots, self.lsh, d);
+        self.tables.remove(self.matrix.get(d).slots, self.lsh, d);
         self.live[d as usize] = false;
     }
 

@@ -118,20 +118,13 @@ impl<W: Write> Sink<W> {
     /// `xs` as raw little-endian words, converted a piece at a time.
     fn words<T: Copy, const N: usize>(&mut self, xs: &[T], le: fn(T) -> [u8; N]) -> io::Result<()> {
         for chunk in xs.chunks(PIECE / N) {
-            let mut piece = std::mem::take(&mut self.piece);
-            piece.clear();
-            put_le(&mut piece, chunk.iter().copied(), le);
-            let written = self.bytes(&piece);
-            self.piece = piece;
-            written?;
+            self.piece.clear();
+            put_le(&mut self.piece, chunk.iter().copied(), le);
+            self.hasher.update(&self.piece);
+            self.w.write_all(&self.piece)?;
         }
         Ok(())
     }
-}
-
-/// The index parts as snapshot bytes.
-pub(crate) fn encode(p: &Parts<'_>) -> Vec<u8> {
-    encode_with(p, None)
 }
 
 /// The index parts, then (version 2) a stream section, as snapshot bytes.
@@ -213,13 +206,7 @@ impl<R: Read> Source<'_, R> {
         }
         self.piece.resize(len, 0);
         if let Err(source) = self.r.read_exact(&mut self.piece) {
-            return Err(match self.path {
-                Some(path) => Error::Io {
-                    path: path.to_owned(),
-                    source,
-                },
-                None => corrupt(format!("read: {source}")),
-            });
+            return Err(read_error(self.path, source));
         }
         self.left -= len as u64;
         self.hasher.update(&self.piece);
@@ -258,6 +245,18 @@ impl<R: Read> Source<'_, R> {
     }
 }
 
+/// A failed read: of the file at `path`, or of bytes in memory (which
+/// cannot fail).
+fn read_error(path: Option<&Path>, source: io::Error) -> Error {
+    match path {
+        Some(path) => Error::Io {
+            path: path.to_owned(),
+            source,
+        },
+        None => corrupt(format!("read: {source}")),
+    }
+}
+
 /// Decodes a whole snapshot: the index parts and, in a version 2 file, the
 /// stream section.
 pub(crate) fn decode_bytes(bytes: &[u8]) -> Result<(Owned, Option<Vec<u8>>)> {
@@ -289,13 +288,6 @@ fn decode_from<R: Read>(
     total: u64,
     path: Option<&Path>,
 ) -> Result<(Owned, Option<Vec<u8>>)> {
-    let io = |source| match path {
-        Some(path) => Error::Io {
-            path: path.to_owned(),
-            source,
-        },
-        None => corrupt(format!("read: {source}")),
-    };
     let mut prefix = [0u8; 16];
     // The first 16 bytes, or as many as there are.
     let mut got = 0;
@@ -304,7 +296,7 @@ fn decode_from<R: Read>(
             Ok(0) => break,
             Ok(more) => got += more,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io(e)),
+            Err(e) => return Err(read_error(path, e)),
         }
     }
     if got < 8 || &prefix[..8] != MAGIC {
@@ -482,7 +474,7 @@ pub(crate) fn write_atomic(
 impl CopyIndex {
     /// The index as snapshot bytes (see the module docs for the format).
     pub fn to_bytes(&self) -> Vec<u8> {
-        encode(&self.parts())
+        encode_with(&self.parts(), None)
     }
 
     /// Saves a snapshot to `path`, atomically.

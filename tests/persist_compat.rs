@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use storyhash::persist::{FORMAT_VERSION, MAGIC, STREAM_FORMAT_VERSION};
 use storyhash::{Article, Config, CopyIndex, Error};
 
-use common::{article, sample, version, Rng};
+use common::{new_or_version, sample, version, Rng};
 
 fn golden_path() -> PathBuf {
     common::manifest().join("tests/data/v1/copy_index.snap")
@@ -63,13 +63,7 @@ proptest! {
                 let j = r.below(ids.len() as u64) as usize;
                 let _ = index.remove(&ids[j]);
             } else {
-                let t = if !texts.is_empty() && r.below(2) == 0 {
-                    let j = r.below(texts.len() as u64) as usize;
-                    version(&mut r, &texts[j]).0
-                } else {
-                    let words = 60 + r.below(200) as usize;
-                    article(&mut r, words)
-                };
+                let t = new_or_version(&mut r, &texts, 2, 60);
                 index.insert(&Article::new(format!("d{i}"), t.clone())).unwrap();
                 ids.push(format!("d{i}"));
                 texts.push(t);

@@ -11,6 +11,14 @@ use storyhash::{Article, Clusterer, Clustering, Config};
 
 use common::{sample, shared};
 
+/// The batch clustering of `articles` with the default configuration.
+fn cluster(articles: &[Article]) -> Clustering {
+    Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(articles)
+        .unwrap()
+}
+
 fn stories(r: &Clustering) -> Vec<String> {
     (0..r.len())
         .map(|i| r.story_of(i).id().to_owned())
@@ -39,10 +47,7 @@ fn labelled(corpus: &str) -> Option<(Vec<Article>, Vec<String>)> {
 #[test]
 fn sample_stories_match_the_gold_events() {
     let (articles, gold, _) = sample();
-    let result = Clusterer::new(Config::default())
-        .unwrap()
-        .cluster(&articles)
-        .unwrap();
+    let result = cluster(&articles);
     let s = score(&stories(&result), &gold);
     assert_eq!((s.pair_precision, s.pair_recall), (1.0, 1.0), "{s:?}");
 }
@@ -60,10 +65,7 @@ fn seeds_form_one_story_among_distractors() {
     let seeds: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
     articles.extend(lee.0);
     articles.extend(ecb.0);
-    let result = Clusterer::new(Config::default())
-        .unwrap()
-        .cluster(&articles)
-        .unwrap();
+    let result = cluster(&articles);
     let story = result.story_of(0).id().to_owned();
     for (i, seed) in seeds.iter().enumerate() {
         assert_eq!(
@@ -94,10 +96,7 @@ fn ecbplus_events_with_default_configuration() {
     let Some((articles, gold)) = labelled("ecbplus") else {
         return;
     };
-    let result = Clusterer::new(Config::default())
-        .unwrap()
-        .cluster(&articles)
-        .unwrap();
+    let result = cluster(&articles);
     let predicted = stories(&result);
     let s = score(&predicted, &gold);
     // Share of topics whose two sibling events (e.g. two different earthquakes)
@@ -131,10 +130,7 @@ fn allsides_roundups_pairwise() {
     let Some((articles, gold)) = labelled("allsides_roundups") else {
         return;
     };
-    let result = Clusterer::new(Config::default())
-        .unwrap()
-        .cluster(&articles)
-        .unwrap();
+    let result = cluster(&articles);
     let s = score(&stories(&result), &gold);
     eprintln!(
         "allsides_roundups: pairwise P {:.3} R {:.3} F1 {:.3}, B3 P {:.3} R {:.3} F1 {:.3}",

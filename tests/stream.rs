@@ -11,7 +11,7 @@ use storyhash::eval::score;
 use storyhash::io::{read_input, read_txt_dir};
 use storyhash::{settle, Article, Assignment, Clusterer, Config, CopyIndex, Error, Stream, Window};
 
-use common::{article, sample, shared, version, Rng};
+use common::{article, new_or_version, sample, shared, version, Rng};
 
 /// Each article's final copy group and story (merges applied).
 fn final_labels(assignments: &[Assignment]) -> (Vec<String>, Vec<String>) {
@@ -129,13 +129,7 @@ fn replay(seed: u64, n: usize) -> Vec<Article> {
     let mut texts: Vec<String> = Vec::new();
     (0..n)
         .map(|i| {
-            let t = if !texts.is_empty() && r.below(3) == 0 {
-                let j = r.below(texts.len() as u64) as usize;
-                version(&mut r, &texts[j]).0
-            } else {
-                let words = 40 + r.below(200) as usize;
-                article(&mut r, words)
-            };
+            let t = new_or_version(&mut r, &texts, 3, 40);
             texts.push(t.clone());
             let day = 1 + i * 28 / n.max(1);
             Article::new(format!("d{i}"), t).with_date(format!("2026-02-{day:02}"))

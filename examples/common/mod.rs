@@ -9,3 +9,18 @@ pub(crate) fn usage(source: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The process exit of an example named `name`: success, or the error on
+/// stderr and failure.
+pub(crate) fn finish<E: std::fmt::Display>(
+    name: &str,
+    result: Result<(), E>,
+) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -37,6 +37,13 @@ pub(crate) fn band_key(slots: &[u32], params: LshParams, band: usize) -> u32 {
     let h = match *chunk {
         [a] => xxh3_64_with_seed(&a.to_le_bytes(), seed),
         [a, b] => xxh3_64_with_seed(&(u64::from(a) | u64::from(b) << 32).to_le_bytes(), seed),
+        _ if r <= 64 => {
+            let mut buf = [0u8; 4 * 64];
+            for (dst, v) in buf.chunks_exact_mut(4).zip(chunk) {
+                dst.copy_from_slice(&v.to_le_bytes());
+            }
+            xxh3_64_with_seed(&buf[..4 * r], seed)
+        }
         _ => {
             let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
             xxh3_64_with_seed(&bytes, seed)

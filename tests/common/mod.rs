@@ -85,6 +85,24 @@ pub(crate) fn article(r: &mut Rng, words: usize) -> String {
     out
 }
 
+/// One more text for a seeded corpus: one time in `one_in`, an edited
+/// version of one of `texts`; otherwise a new article of `min_words` to
+/// `min_words + 199` words.
+pub(crate) fn new_or_version(
+    r: &mut Rng,
+    texts: &[String],
+    one_in: u64,
+    min_words: usize,
+) -> String {
+    if !texts.is_empty() && r.below(one_in) == 0 {
+        let j = r.below(texts.len() as u64) as usize;
+        version(r, &texts[j]).0
+    } else {
+        let words = min_words + r.below(200) as usize;
+        article(r, words)
+    }
+}
+
 /// A syndicated version of `text`: any of boilerplate, truncation, word substitutions.
 pub(crate) fn version(r: &mut Rng, text: &str) -> (String, &'static str) {
     let words: Vec<&str> = text.split(' ').collect();
