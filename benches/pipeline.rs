@@ -1,11 +1,34 @@
-//! Text to copy groups on a generated corpus, and the incremental index.
+//! Text to copy groups on a generated corpus, and the incremental index; and
+//! texts in memory to copy groups on a large corpus, side by side with the
+//! minimal straight-line pipeline of `support/baseline.rs`.
+//!
+//! The large corpus is the JSON Lines file named by `STORYHASH_BENCH_CORPUS`
+//! (for example the comparison harness's 100k corpus, see the README), or
+//! else `STORYHASH_BENCH_DOCS` generated articles (default 100,000).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 mod support;
 
+use std::path::Path;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use storyhash::{Clusterer, Config, CopyIndex};
+use storyhash::io::{read_input, ReadOptions};
+use storyhash::{Article, Clusterer, Config, CopyIndex};
+use support::baseline;
+
+fn large_corpus() -> Vec<Article> {
+    if let Some(path) = std::env::var_os("STORYHASH_BENCH_CORPUS") {
+        return read_input(Path::new(&path), ReadOptions::default())
+            .expect("STORYHASH_BENCH_CORPUS names a JSON Lines corpus")
+            .0;
+    }
+    let n = std::env::var("STORYHASH_BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    support::corpus(n, 11)
+}
 
 fn bench(c: &mut Criterion) {
     let corpus = support::corpus(10_000, 7);
@@ -35,6 +58,27 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("copy index of 10k articles");
     g.bench_function("query top 10", |b| {
         b.iter(|| index.query(black_box(probe), 10).unwrap().len())
+    });
+    g.finish();
+    drop(index);
+
+    // Texts in memory to copy groups, all threads, the copy tier alone.
+    let corpus = large_corpus();
+    let texts: Vec<&str> = corpus.iter().map(|a| a.text.as_str()).collect();
+    let mut config = Config::default();
+    config.stories.enabled = false;
+    let clusterer = Clusterer::new(config).unwrap();
+    let mut g = c.benchmark_group(format!(
+        "copy groups of {} articles in memory",
+        corpus.len()
+    ));
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(corpus.len() as u64));
+    g.bench_function("storyhash", |b| {
+        b.iter(|| clusterer.cluster(black_box(&corpus)).unwrap().len())
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| baseline::copy_groups(black_box(&texts)).len())
     });
     g.finish();
 }

@@ -1,7 +1,6 @@
 //! Text to signature: tokenising, shingling and MinHash signing of ~4 KB
-//! news-like articles, both schemes, one thread and all threads, against a
-//! minimal straight-line baseline (split on non-alphanumerics, xxh3 per word
-//! and per 5-word shingle, one permutation into 128 bins).
+//! news-like articles, both schemes, one thread and all threads, against the
+//! minimal straight-line baseline of `support/baseline.rs`.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
@@ -10,33 +9,7 @@ mod support;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use storyhash::text::{tokenize, Shingler};
 use storyhash::{Config, MinHasher, Scheme, Shingling, DEFAULT_SEED};
-use xxhash_rust::xxh3::xxh3_64_with_seed;
-
-/// The minimal pipeline the README compares with.
-fn baseline(text: &str, words: &mut Vec<u64>) -> [u64; 128] {
-    words.clear();
-    let mut buf = Vec::new();
-    for w in text
-        .as_bytes()
-        .split(|c| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        buf.clear();
-        buf.extend(w.iter().map(u8::to_ascii_lowercase));
-        words.push(xxh3_64_with_seed(&buf, 1));
-    }
-    let mut bins = [u64::MAX; 128];
-    let mut b = [0u8; 40];
-    for win in words.windows(5) {
-        for (i, h) in win.iter().enumerate() {
-            b[i * 8..i * 8 + 8].copy_from_slice(&h.to_le_bytes());
-        }
-        let h = xxh3_64_with_seed(&b, 2);
-        let j = (((h >> 32) * 128) >> 32) as usize;
-        bins[j] = bins[j].min(h & 0xFFFF_FFFF);
-    }
-    bins
-}
+use support::baseline;
 
 fn bench(c: &mut Criterion) {
     let docs = support::articles(2000, 4000, 42);
@@ -62,7 +35,7 @@ fn bench(c: &mut Criterion) {
     }
     let mut words = Vec::new();
     g.bench_function("baseline", |b| {
-        b.iter(|| baseline(black_box(one), &mut words))
+        b.iter(|| baseline::sign(black_box(one), &mut words))
     });
     g.finish();
 
@@ -87,8 +60,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("baseline/1 thread", |b| {
         b.iter(|| {
             docs.iter()
-                .map(|d| baseline(d, &mut words)[0])
-                .fold(0, u64::wrapping_add)
+                .map(|d| baseline::sign(d, &mut words)[0])
+                .fold(0, u32::wrapping_add)
         })
     });
     g.finish();

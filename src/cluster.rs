@@ -419,14 +419,17 @@ impl Clustering {
     ) -> Self {
         let n = articles.len();
         let id = |i: usize| articles[i].id.as_str();
-        // Group members by representative.
-        let mut by_leader: HashMap<u32, Vec<usize>> = HashMap::new();
-        for (i, &l) in leader.iter().enumerate() {
-            by_leader.entry(l).or_default().push(i);
-        }
-        let mut copy_groups: Vec<CopyGroup> = by_leader
-            .into_iter()
-            .map(|(l, mut members)| {
+        // Group members by representative: documents in representative
+        // order, cut into runs (one sort instead of a map of vectors).
+        let mut order: Vec<u64> = (0..n)
+            .map(|i| u64::from(leader[i]) << 32 | i as u64)
+            .collect();
+        order.par_sort_unstable();
+        let mut copy_groups: Vec<CopyGroup> = order
+            .chunk_by(|a, b| a >> 32 == b >> 32)
+            .map(|run| {
+                let l = run[0] >> 32;
+                let mut members: Vec<usize> = run.iter().map(|&x| x as u32 as usize).collect();
                 members.sort_by(|&a, &b| id(a).cmp(id(b)));
                 CopyGroup {
                     id: id(members[0]).to_owned(),

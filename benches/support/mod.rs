@@ -7,6 +7,8 @@ use storyhash::Article;
 
 const SAMPLE: &str = include_str!("../../examples/data/sample.jsonl");
 
+pub(crate) mod baseline;
+
 #[path = "../../tests/common/rng.rs"]
 mod rng;
 pub(crate) use rng::Rng;

@@ -100,66 +100,71 @@ where
     let mut edges: Vec<Edge> = Vec::new();
     let mut stats = CandidateStats::default();
     let bits = directory_bits(docs.len());
-    let keyed = band_groups(params, BAND_GROUP).flat_map(|group| {
-        let keys = band_keys(slots, k, docs, params, group.clone());
-        group.zip(keys)
-    });
-    for (band, band_keys) in keyed {
+    let first_shared = |a: u32, b: u32, band: usize| {
+        let (sa, sb) = (sig(a), sig(b));
+        // Element by element: a slice `!=` calls `memcmp` for a few bytes.
+        (0..band).all(|t| {
+            let (x, y) = (&sa[t * r..(t + 1) * r], &sb[t * r..(t + 1) * r]);
+            x.iter().zip(y).any(|(p, q)| p != q)
+        })
+    };
+    // One band's candidate pairs, verified. Bands run in parallel, each on one
+    // thread: a band's grouping and sorting are serial passes, and there are
+    // far more bands than threads.
+    let one_band = |band: usize, band_keys: Vec<u32>| {
         let (mut keys, dir) = grouped_band(&band_keys, docs, bits);
         drop(band_keys);
         for run in dir.windows(2) {
             keys[run[0] as usize..run[1] as usize].sort_unstable();
         }
-        let buckets = bucket_ranges(&keys);
-        let first_shared = |a: u32, b: u32| {
-            let (sa, sb) = (sig(a), sig(b));
-            // Element by element: a slice `!=` calls `memcmp` for a few bytes.
-            (0..band).all(|t| {
-                let (x, y) = (&sa[t * r..(t + 1) * r], &sb[t * r..(t + 1) * r]);
-                x.iter().zip(y).any(|(p, q)| p != q)
-            })
+        let mut out = Vec::new();
+        let mut st = CandidateStats::default();
+        let check = |a: u32, b: u32, st: &mut CandidateStats, out: &mut Vec<Edge>| {
+            if first_shared(a, b, band) {
+                st.candidates += 1;
+                if let Some(score) = verify(a, b) {
+                    st.verified += 1;
+                    out.push((a.min(b), a.max(b), score));
+                }
+            }
         };
-        let (band_edges, band_stats) = buckets
-            .par_iter()
-            .map(|range| {
-                let members: Vec<u32> = keys[range.clone()].iter().map(|&x| x as u32).collect();
-                let mut out = Vec::new();
-                let mut st = CandidateStats {
-                    largest_bucket: members.len() as u64,
-                    ..Default::default()
-                };
-                let mut check = |a: u32, b: u32, out: &mut Vec<Edge>| {
-                    if first_shared(a, b) {
-                        st.candidates += 1;
-                        if let Some(score) = verify(a, b) {
-                            st.verified += 1;
-                            out.push((a.min(b), a.max(b), score));
-                        }
-                    }
-                };
-                if members.len() <= max_bucket {
-                    for (i, &a) in members.iter().enumerate() {
-                        for &b in &members[i + 1..] {
-                            check(a, b, &mut out);
-                        }
-                    }
-                } else {
-                    st.capped_buckets = 1;
-                    st.capped_members = members.len() as u64;
-                    let next = (band + 1) % params.bands();
-                    let mut order: Vec<(u32, u32)> = members
-                        .iter()
-                        .map(|&d| (band_key(sig(d), params, next), d))
-                        .collect();
-                    order.sort_unstable();
-                    for i in 0..order.len() {
-                        for j in i + 1..order.len().min(i + 1 + max_bucket) {
-                            check(order[i].1, order[j].1, &mut out);
-                        }
+        let mut order: Vec<(u32, u32)> = Vec::new();
+        for range in bucket_ranges(&keys) {
+            let members = &keys[range];
+            st.largest_bucket = st.largest_bucket.max(members.len() as u64);
+            if members.len() <= max_bucket {
+                for (i, &a) in members.iter().enumerate() {
+                    for &b in &members[i + 1..] {
+                        check(a as u32, b as u32, &mut st, &mut out);
                     }
                 }
-                (out, st)
-            })
+            } else {
+                st.capped_buckets += 1;
+                st.capped_members += members.len() as u64;
+                let next = (band + 1) % params.bands();
+                order.clear();
+                order.extend(
+                    members
+                        .iter()
+                        .map(|&x| (band_key(sig(x as u32), params, next), x as u32)),
+                );
+                order.sort_unstable();
+                for i in 0..order.len() {
+                    for j in i + 1..order.len().min(i + 1 + max_bucket) {
+                        check(order[i].1, order[j].1, &mut st, &mut out);
+                    }
+                }
+            }
+        }
+        (out, st)
+    };
+    for group in band_groups(params, BAND_GROUP) {
+        let keys = band_keys(slots, k, docs, params, group.clone());
+        let (band_edges, band_stats) = group
+            .zip(keys)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(band, band_keys)| one_band(band, band_keys))
             .reduce(
                 || (Vec::new(), CandidateStats::default()),
                 |(mut e1, s1), (e2, s2)| {

@@ -20,7 +20,8 @@ use super::{
 use crate::config::{Limits, OversizePolicy, Scheme, SketchConfig};
 use crate::error::{Error, Result};
 use crate::text::{
-    count_distinct, truncate_to_boundary, ShingleScratch, Shingler, NORMALIZER_VERSION,
+    count_distinct, truncate_to_boundary, DistinctScratch, ShingleScratch, Shingler,
+    NORMALIZER_VERSION,
 };
 
 /// A MinHash signature: `k` slots, the number of distinct shingles it was
@@ -118,7 +119,7 @@ pub struct MinHasher {
 pub(crate) struct SignScratch {
     shingle: ShingleScratch,
     hashes: Vec<u64>,
-    table: Vec<u64>,
+    distinct: DistinctScratch,
     bins: Vec<u64>,
 }
 
@@ -233,7 +234,7 @@ impl MinHasher {
         let mut scratch = SignScratch::default();
         let mut slots = vec![0; self.num_perm()];
         self.fill(shingles, &mut scratch.bins, &mut slots);
-        let distinct = count_distinct(shingles, &mut scratch.table);
+        let distinct = count_distinct(shingles, &mut scratch.distinct);
         Ok(self.signature(slots, distinct))
     }
 
@@ -267,7 +268,7 @@ impl MinHasher {
             .shingles_into(text, &mut scratch.shingle, &mut scratch.hashes)?;
         self.fill(&scratch.hashes, &mut scratch.bins, slots);
         Ok(SignOutcome {
-            shingles: count_distinct(&scratch.hashes, &mut scratch.table),
+            shingles: count_distinct(&scratch.hashes, &mut scratch.distinct),
             truncated,
         })
     }

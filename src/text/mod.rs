@@ -8,7 +8,7 @@ pub use normalize::{normalize, normalize_into, NORMALIZER_VERSION};
 pub use shingle::Shingler;
 pub use tokenize::{facts, tokenize};
 
-pub(crate) use shingle::{count_distinct, ShingleScratch};
+pub(crate) use shingle::{count_distinct, DistinctScratch, ShingleScratch};
 pub(crate) use tokenize::{for_each_token, TokenScratch};
 
 /// Cuts `text` to at most `max` bytes at a character boundary.

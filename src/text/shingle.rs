@@ -165,38 +165,44 @@ fn le_bytes<const W: usize, const B: usize>(words: &[u64]) -> [u8; B] {
     out
 }
 
+/// Working space of [`count_distinct`].
+#[derive(Default, Debug)]
+pub(crate) struct DistinctScratch {
+    table: Vec<u8>,
+    suspects: Vec<u64>,
+}
+
 /// Number of distinct values in `hashes`, using `scratch` as working space.
 ///
-/// A bitmap of about eight bits per value finds, without branches, every value
-/// whose bit was already set: the repeats and a few chance collisions. Only
-/// those candidates are sorted to count the real repeats exactly, so a typical
-/// article costs one pass and a sort of a few dozen values.
-pub(crate) fn count_distinct(hashes: &[u64], scratch: &mut Vec<u64>) -> u32 {
+/// A table of at least twelve bytes per value marks, without branches, every
+/// value whose entry was already taken: the repeats and a few chance
+/// collisions. Only those suspects are sorted to count the real repeats
+/// exactly, so a typical article costs two passes and a sort of a few dozen
+/// values. A byte per entry rather than a bit: with bits, nearby values often
+/// share a word, and each read-modify-write then waits for the one before it.
+pub(crate) fn count_distinct(hashes: &[u64], scratch: &mut DistinctScratch) -> u32 {
     let n = hashes.len();
-    let bits = (n * 8).next_power_of_two().max(1024);
-    let words = bits / 64;
-    scratch.clear();
-    scratch.resize(2 * words, 0);
-    let (seen, collided) = scratch.split_at_mut(words);
-    let mask = bits as u64 - 1;
+    let entries = (n * 12).next_power_of_two().max(1024);
+    let mask = entries as u64 - 1;
+    let DistinctScratch { table, suspects } = scratch;
+    table.clear();
+    table.resize(entries, 0);
+    suspects.clear();
+    suspects.resize(n, 0);
+    // Bit 0: taken once; bit 1: taken again.
     for &h in hashes {
-        let i = (h & mask) as usize;
-        let (w, m) = (i / 64, 1u64 << (i % 64));
-        collided[w] |= seen[w] & m;
-        seen[w] |= m;
+        let e = &mut table[(h & mask) as usize];
+        *e |= 1 | (*e << 1);
     }
-    let mut suspects: Vec<u64> = hashes
-        .iter()
-        .copied()
-        .filter(|&h| {
-            let i = (h & mask) as usize;
-            collided[i / 64] & (1u64 << (i % 64)) != 0
-        })
-        .collect();
-    let before = suspects.len();
+    let mut len = 0;
+    for &h in hashes {
+        suspects[len] = h;
+        len += usize::from(table[(h & mask) as usize] >> 1 & 1);
+    }
+    let suspects = &mut suspects[..len];
     suspects.sort_unstable();
-    suspects.dedup();
-    (n - (before - suspects.len())) as u32
+    let repeats = suspects.windows(2).filter(|w| w[0] == w[1]).count();
+    (n - repeats) as u32
 }
 
 #[cfg(test)]
@@ -278,7 +284,7 @@ mod tests {
 
     #[test]
     fn distinct_count() {
-        let mut t = Vec::new();
+        let mut t = DistinctScratch::default();
         assert_eq!(count_distinct(&[], &mut t), 0);
         assert_eq!(count_distinct(&[0, 0, 5, 5, 7], &mut t), 3);
         let many: Vec<u64> = (0..1000u64).map(|i| i % 300).collect();
@@ -293,7 +299,7 @@ mod tests {
         #[test]
         fn distinct_count_matches_a_set(v in proptest::collection::vec(0u64..2000, 0..3000)) {
             let exact = v.iter().collect::<std::collections::HashSet<_>>().len() as u32;
-            proptest::prop_assert_eq!(count_distinct(&v, &mut Vec::new()), exact);
+            proptest::prop_assert_eq!(count_distinct(&v, &mut DistinctScratch::default()), exact);
         }
     }
 }
