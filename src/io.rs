@@ -159,14 +159,19 @@ fn parse_lines(
     path: &Path,
     options: ReadOptions,
 ) -> Result<(Vec<Article>, ReadReport, u64)> {
-    let mut breaks = 0;
-    let lines: Vec<(u64, &[u8])> = bytes
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .inspect(|&(i, _)| breaks = i as u64)
-        .map(|(i, l)| (first_line + i as u64, l.strip_suffix(b"\r").unwrap_or(l)))
-        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .collect();
+    let mut lines: Vec<(u64, &[u8])> = Vec::new();
+    let mut start = 0;
+    let mut line = first_line;
+    for end in newlines(bytes).chain([bytes.len()]) {
+        let l = &bytes[start..end];
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        if !l.iter().all(u8::is_ascii_whitespace) {
+            lines.push((line, l));
+        }
+        line += 1;
+        start = end + 1;
+    }
+    let breaks = line - first_line - 1;
     type Parsed = std::result::Result<(Article, bool), String>;
     let parsed: Vec<(u64, Parsed)> = lines
         .par_iter()
@@ -191,6 +196,36 @@ fn parse_lines(
         }
     }
     Ok((articles, report, breaks))
+}
+
+/// Positions of the line feeds in `bytes`, in order. Eight bytes are tested
+/// at a time with word operations; only a word that holds a line feed is
+/// looked at byte by byte (lines of news run to thousands of bytes).
+fn newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    let tail_at = bytes.len() - tail.len();
+    words
+        .enumerate()
+        .filter(|(_, w)| {
+            let x =
+                u64::from_le_bytes((*w).try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
+            // Non-zero exactly when some byte of `x` is zero (a line feed).
+            x.wrapping_sub(ONES) & !x & (ONES * 0x80) != 0
+        })
+        .flat_map(|(i, w)| {
+            w.iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(move |(j, _)| 8 * i + j)
+        })
+        .chain(
+            tail.iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(move |(j, _)| tail_at + j),
+        )
 }
 
 fn parse_line(line: &[u8], lossy: bool) -> std::result::Result<(Article, bool), String> {
@@ -282,9 +317,21 @@ pub fn read_inputs(inputs: &[PathBuf], options: ReadOptions) -> Result<(Vec<Arti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{any, Just};
 
     fn p() -> &'static Path {
         Path::new("in.jsonl")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn newlines_are_every_line_feed(bytes in proptest::collection::vec(
+            proptest::prop_oneof![Just(b'\n'), Just(b'\r'), Just(0x8a_u8), Just(0x0b_u8), any::<u8>()],
+            0..100,
+        )) {
+            let expected: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'\n').collect();
+            proptest::prop_assert_eq!(newlines(&bytes).collect::<Vec<_>>(), expected);
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::config::Shingling;
 use crate::error::{Error, Result};
 use crate::text::normalize::normalize_into;
-use crate::text::tokenize::{for_each_token, TokenScratch};
+use crate::text::tokenize::{for_each_token, token_hashes, TokenScratch};
 
 /// Domain separation between word hashes and shingle hashes made with one seed.
 const SHINGLE_DOMAIN: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -93,16 +93,7 @@ impl Shingler {
     fn word_shingles(&self, text: &str, w: usize, s: &mut ShingleScratch, out: &mut Vec<u64>) {
         let seed = self.seed;
         let words = &mut s.word_hashes;
-        let facts = &mut s.facts;
-        words.clear();
-        facts.clear();
-        for_each_token(text, &mut s.tokens, |t, fact| {
-            let h = xxh3_64_with_seed(t, seed);
-            words.push(h);
-            if fact {
-                facts.push((h >> 32) as u32);
-            }
-        });
+        token_hashes(text, seed, &mut s.tokens, words, &mut s.facts);
         if words.is_empty() {
             return;
         }

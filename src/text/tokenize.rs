@@ -25,6 +25,7 @@
 //! features use the flag for.
 
 use unicode_segmentation::UnicodeSegmentation;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::text::normalize::{fold_case_into, normalize_cased_into};
 
@@ -76,6 +77,7 @@ pub(crate) struct TokenScratch {
     cased: String,
     token: Vec<u8>,
     masks: Vec<Masks>,
+    hash: HashScratch,
 }
 
 /// Calls `emit` with the UTF-8 bytes of each token of `text` and its fact
@@ -83,19 +85,115 @@ pub(crate) struct TokenScratch {
 pub(crate) fn for_each_token(
     text: &str,
     scratch: &mut TokenScratch,
-    emit: impl FnMut(&[u8], bool),
+    mut emit: impl FnMut(&[u8], bool),
 ) {
-    if is_plain_ascii(text.as_bytes()) {
-        ascii_tokens(
-            text.as_bytes(),
-            &mut scratch.masks,
-            &mut scratch.token,
-            emit,
-        );
+    let b = text.as_bytes();
+    if is_plain_ascii(b) {
+        let token = &mut scratch.token;
+        ascii_spans(b, &mut scratch.masks, |start, end, upper, fact| {
+            if upper {
+                token.clear();
+                token.extend(b[start..end].iter().map(u8::to_ascii_lowercase));
+                emit(token, fact);
+            } else {
+                emit(&b[start..end], fact);
+            }
+        });
     } else {
         normalize_cased_into(text, &mut scratch.cased);
         unicode_tokens(&scratch.cased, &mut scratch.token, emit);
     }
+}
+
+/// Buffers of [`token_hashes`] for plain ASCII text.
+#[derive(Default, Debug)]
+pub(crate) struct HashScratch {
+    /// The text, lower-cased.
+    lower: Vec<u8>,
+    /// Byte ranges of the tokens.
+    spans: Vec<(u32, u32)>,
+    /// Token numbers by length class (1-3, 4-8, 9-16, more bytes).
+    by_length: [Vec<u32>; 4],
+    /// Token numbers of the facts.
+    facts: Vec<u32>,
+}
+
+/// The xxh3 hashes (with `seed`) of the tokens of `text` into `words`, in
+/// order, and the high 32 bits of those of its facts into `facts`: what
+/// hashing each token [`for_each_token`] gives would produce.
+///
+/// For plain ASCII text the tokens are found first and hashed afterwards,
+/// grouped by length. xxh3 takes a different path for inputs of 1-3, 4-8 and
+/// 9-16 bytes; word lengths in running text follow no pattern, so hashing in
+/// text order mispredicts that choice for about every second word. Grouped,
+/// each loop takes one path throughout. The text is lower-cased once, eight
+/// bytes at a time, so no token is copied.
+pub(crate) fn token_hashes(
+    text: &str,
+    seed: u64,
+    scratch: &mut TokenScratch,
+    words: &mut Vec<u64>,
+    facts: &mut Vec<u32>,
+) {
+    words.clear();
+    facts.clear();
+    let b = text.as_bytes();
+    if !is_plain_ascii(b) {
+        for_each_token(text, scratch, |t, fact| {
+            let h = xxh3_64_with_seed(t, seed);
+            words.push(h);
+            if fact {
+                facts.push((h >> 32) as u32);
+            }
+        });
+        return;
+    }
+    let h = &mut scratch.hash;
+    lower_ascii_into(b, &mut h.lower);
+    h.spans.clear();
+    h.facts.clear();
+    ascii_spans(b, &mut scratch.masks, |start, end, _, fact| {
+        h.spans.push((start as u32, end as u32));
+        if fact {
+            h.facts.push(h.spans.len() as u32 - 1);
+        }
+    });
+    let n = h.spans.len();
+    // Bucket the token numbers by length class, without a branch: each goes
+    // to the next free place of its class.
+    let mut count = [0usize; 4];
+    for list in &mut h.by_length {
+        list.clear();
+        list.resize(n, 0);
+    }
+    for (i, &(start, end)) in h.spans.iter().enumerate() {
+        let len = end - start;
+        let class = usize::from(len > 3) + usize::from(len > 8) + usize::from(len > 16);
+        h.by_length[class][count[class]] = i as u32;
+        count[class] += 1;
+    }
+    words.resize(n, 0);
+    for (list, &count) in h.by_length.iter().zip(&count) {
+        for &i in &list[..count] {
+            let (start, end) = h.spans[i as usize];
+            words[i as usize] = xxh3_64_with_seed(&h.lower[start as usize..end as usize], seed);
+        }
+    }
+    facts.extend(h.facts.iter().map(|&i| (words[i as usize] >> 32) as u32));
+}
+
+/// `b` (plain ASCII) with `A`-`Z` lower-cased into `out`, eight bytes at a time.
+fn lower_ascii_into(b: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(b.len());
+    let chunks = b.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        // The high bit of each upper-case byte, moved to the case bit (0x20).
+        out.extend_from_slice(&(x | (bytes_in(x, b'A', b'Z') >> 2)).to_le_bytes());
+    }
+    out.extend(tail.iter().map(u8::to_ascii_lowercase));
 }
 
 /// Whether the word starting at byte `start` of `text` begins a sentence:
@@ -311,15 +409,12 @@ fn upper_and_digit(masks: &[Masks], start: usize, end: usize) -> (bool, bool) {
     })
 }
 
-/// The tokens of plain ASCII text: runs of word bytes, found 64 at a time
-/// from bit masks (see [`bytes_in`]) with no branch per byte, joined across
-/// middle characters.
-fn ascii_tokens(
-    b: &[u8],
-    masks: &mut Vec<Masks>,
-    token: &mut Vec<u8>,
-    mut emit: impl FnMut(&[u8], bool),
-) {
+/// The tokens of plain ASCII text, as `emit(start, end, upper, fact)`: byte
+/// range, whether it holds an upper-case letter, and the fact flag. Tokens
+/// are runs of word bytes, found 64 at a time from bit masks (see
+/// [`bytes_in`]) with no branch per byte, joined across middle characters.
+#[inline(always)]
+fn ascii_spans(b: &[u8], masks: &mut Vec<Masks>, mut emit: impl FnMut(usize, usize, bool, bool)) {
     class_masks(b, masks);
     let masks = masks.as_slice();
     let n = b.len();
@@ -358,14 +453,7 @@ fn ascii_tokens(
                 && b[start].is_ascii_uppercase()
                 && end - start > 1
                 && !starts_sentence(b, start));
-        if upper {
-            token.clear();
-            token.extend_from_slice(&b[start..end]);
-            token.make_ascii_lowercase();
-            emit(token, fact);
-        } else {
-            emit(&b[start..end], fact);
-        }
+        emit(start, end, upper, fact);
     }
 }
 
@@ -447,8 +535,8 @@ mod tests {
 
     fn fast(text: &str) -> Vec<(String, bool)> {
         let mut out = Vec::new();
-        ascii_tokens(text.as_bytes(), &mut Vec::new(), &mut Vec::new(), |t, f| {
-            out.push((String::from_utf8(t.to_vec()).unwrap(), f))
+        ascii_spans(text.as_bytes(), &mut Vec::new(), |start, end, _, f| {
+            out.push((text[start..end].to_ascii_lowercase(), f))
         });
         out
     }
@@ -595,6 +683,27 @@ mod tests {
             s in "[a-zA-Zà-ÿÀ-ÖΑ-Ωα-ωА-я0-9 .,:;'_\"’“”—\u{0301}\u{200B}ßİ-]{0,40}"
         ) {
             proptest::prop_assert_eq!(tokenize(&s), words_of_normalized(&s));
+        }
+
+        #[test]
+        fn token_hashes_are_the_hashes_of_the_tokens(
+            s in "[ -~\t\n]{0,300}|([a-zA-Z0-9]{1,24}[ .,']{1,2}){0,30}|[a-zA-Zà-ÿ0-9 .,'’—-]{0,60}",
+            seed: u64,
+        ) {
+            let (mut words, mut facts) = (Vec::new(), Vec::new());
+            let mut expected = (Vec::new(), Vec::new());
+            for_each_token(&s, &mut TokenScratch::default(), |t, fact| {
+                let h = xxh3_64_with_seed(t, seed);
+                expected.0.push(h);
+                if fact {
+                    expected.1.push((h >> 32) as u32);
+                }
+            });
+            // One scratch for two texts: nothing of the first may leak into the second.
+            let mut scratch = TokenScratch::default();
+            token_hashes("Some Earlier Text, with 12 words of Various lengths", seed, &mut scratch, &mut words, &mut facts);
+            token_hashes(&s, seed, &mut scratch, &mut words, &mut facts);
+            proptest::prop_assert_eq!((words, facts), expected);
         }
     }
 }
