@@ -1,12 +1,16 @@
 //! Text to signature: tokenising, shingling and MinHash signing of ~4 KB
 //! news-like articles, both schemes, one thread and all threads, against the
-//! minimal straight-line baseline of `support/baseline.rs`.
+//! minimal straight-line baseline of `support/baseline.rs`. Besides
+//! criterion's figures it prints, on every run (whatever the filter), the
+//! default scheme and the baseline timed in alternation and their ratio.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 mod support;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rayon::prelude::*;
+use std::time::Instant;
 use storyhash::text::{tokenize, Shingler};
 use storyhash::{Config, MinHasher, Scheme, Shingling, DEFAULT_SEED};
 use support::baseline;
@@ -66,6 +70,8 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    interleaved(&docs, threads);
+
     let mut g = c.benchmark_group("sign 2000 articles (bytes)");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(bytes as u64));
@@ -78,6 +84,60 @@ fn bench(c: &mut Criterion) {
         b.iter(|| pool.install(|| s.sign_batch(&docs)).len())
     });
     g.finish();
+}
+
+/// The default scheme and the baseline timed in alternation, round after
+/// round, on one thread and on all: on a shared machine the load changes from
+/// one criterion benchmark to the next, so their ratio is taken within each
+/// round. Prints median throughputs and the median ratio.
+fn interleaved(docs: &[String], threads: usize) {
+    const ROUNDS: usize = 15;
+    let s = MinHasher::new(&Config::default().sketch).unwrap();
+    let pools: Vec<rayon::ThreadPool> = [1, threads]
+        .iter()
+        .map(|&t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let time = |f: &mut dyn FnMut() -> usize| {
+        let start = Instant::now();
+        black_box(f());
+        start.elapsed().as_secs_f64()
+    };
+    // Per pool: (ours, baseline) seconds of each round.
+    let mut rounds = vec![Vec::new(); pools.len()];
+    for _ in 0..ROUNDS {
+        for (pool, out) in pools.iter().zip(&mut rounds) {
+            let ours = time(&mut || pool.install(|| s.sign_batch(docs)).len());
+            let base = time(&mut || {
+                pool.install(|| {
+                    docs.par_iter()
+                        .map_init(Vec::new, |w, d| baseline::sign(d, w)[0])
+                        .count()
+                })
+            });
+            out.push((ours, base));
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (t, r) in [1, threads].iter().zip(rounds) {
+        let rate = |secs: f64| docs.len() as f64 / secs / 1000.0;
+        let ours = median(r.iter().map(|x| x.0).collect());
+        let base = median(r.iter().map(|x| x.1).collect());
+        let ratio = median(r.iter().map(|x| x.0 / x.1).collect());
+        println!(
+            "interleaved, {t} thread(s), {ROUNDS} rounds: one-permutation {:.1}k articles/s ({:.1}k per thread), baseline {:.1}k/s; time ratio {ratio:.3}",
+            rate(ours),
+            rate(ours) / *t as f64,
+            rate(base),
+        );
+    }
 }
 
 criterion_group!(benches, bench);
