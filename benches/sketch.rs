@@ -10,7 +10,6 @@ mod support;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
-use std::time::Instant;
 use storyhash::text::{tokenize, Shingler};
 use storyhash::{Config, MinHasher, Scheme, Shingling, DEFAULT_SEED};
 use support::baseline;
@@ -86,55 +85,35 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// The default scheme and the baseline timed in alternation, round after
-/// round, on one thread and on all: on a shared machine the load changes from
-/// one criterion benchmark to the next, so their ratio is taken within each
-/// round. Prints median throughputs and the median ratio.
+/// The default scheme and the baseline timed in alternation (see
+/// [`support::alternate`]), on one thread and on all; prints median
+/// throughputs and the median time ratio.
 fn interleaved(docs: &[String], threads: usize) {
     const ROUNDS: usize = 15;
     let s = MinHasher::new(&Config::default().sketch).unwrap();
-    let pools: Vec<rayon::ThreadPool> = [1, threads]
-        .iter()
-        .map(|&t| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap()
-        })
-        .collect();
-    let time = |f: &mut dyn FnMut() -> usize| {
-        let start = Instant::now();
-        black_box(f());
-        start.elapsed().as_secs_f64()
-    };
-    // Per pool: (ours, baseline) seconds of each round.
-    let mut rounds = vec![Vec::new(); pools.len()];
-    for _ in 0..ROUNDS {
-        for (pool, out) in pools.iter().zip(&mut rounds) {
-            let ours = time(&mut || pool.install(|| s.sign_batch(docs)).len());
-            let base = time(&mut || {
-                pool.install(|| {
+    for t in [1, threads] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap();
+        let (ours, base, ratio) = support::alternate(
+            ROUNDS,
+            || {
+                black_box(pool.install(|| s.sign_batch(docs)).len());
+            },
+            || {
+                black_box(pool.install(|| {
                     docs.par_iter()
                         .map_init(Vec::new, |w, d| baseline::sign(d, w)[0])
                         .count()
-                })
-            });
-            out.push((ours, base));
-        }
-    }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    for (t, r) in [1, threads].iter().zip(rounds) {
+                }));
+            },
+        );
         let rate = |secs: f64| docs.len() as f64 / secs / 1000.0;
-        let ours = median(r.iter().map(|x| x.0).collect());
-        let base = median(r.iter().map(|x| x.1).collect());
-        let ratio = median(r.iter().map(|x| x.0 / x.1).collect());
         println!(
             "interleaved, {t} thread(s), {ROUNDS} rounds: one-permutation {:.1}k articles/s ({:.1}k per thread), baseline {:.1}k/s; time ratio {ratio:.3}",
             rate(ours),
-            rate(ours) / *t as f64,
+            rate(ours) / t as f64,
             rate(base),
         );
     }

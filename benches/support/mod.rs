@@ -9,6 +9,32 @@ const SAMPLE: &str = include_str!("../../examples/data/sample.jsonl");
 
 pub(crate) mod baseline;
 
+/// Times `a` and `b` in alternation, `rounds` times: the median seconds of
+/// each and the median of their per-round ratio `a / b`. On a shared machine
+/// the load drifts between two criterion benchmarks run one after the other;
+/// within a round both see the same load.
+pub(crate) fn alternate(
+    rounds: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (f64, f64, f64) {
+    let time = |f: &mut dyn FnMut()| {
+        let start = std::time::Instant::now();
+        f();
+        start.elapsed().as_secs_f64()
+    };
+    let pairs: Vec<(f64, f64)> = (0..rounds).map(|_| (time(&mut a), time(&mut b))).collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (
+        median(pairs.iter().map(|p| p.0).collect()),
+        median(pairs.iter().map(|p| p.1).collect()),
+        median(pairs.iter().map(|p| p.0 / p.1).collect()),
+    )
+}
+
 #[path = "../../tests/common/rng.rs"]
 mod rng;
 pub(crate) use rng::Rng;
