@@ -138,7 +138,8 @@ pub(crate) fn token_hashes(
     words.clear();
     facts.clear();
     let b = text.as_bytes();
-    if !is_plain_ascii(b) {
+    // Token positions are kept as `u32`; a larger text takes the general way.
+    if b.len() > u32::MAX as usize || !is_plain_ascii(b) {
         for_each_token(text, scratch, |t, fact| {
             let h = xxh3_64_with_seed(t, seed);
             words.push(h);
