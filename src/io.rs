@@ -99,26 +99,16 @@ fn read_jsonl_in_chunks(
     let mut first_line = 1u64;
     let mut eof = false;
     while !eof {
-        let start = buf.len();
-        buf.resize(start + chunk, 0);
-        let mut filled = start;
-        while filled < buf.len() {
-            match reader.read(&mut buf[filled..]) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(source) => {
-                    return Err(Error::Io {
-                        path: path.to_owned(),
-                        source,
-                    })
-                }
-            }
-        }
-        buf.truncate(filled);
+        // Appends up to `chunk` bytes without zeroing the space first (and
+        // retries interrupted reads); fewer means the end of the input.
+        let got = (&mut reader)
+            .take(chunk as u64)
+            .read_to_end(&mut buf)
+            .map_err(|source| Error::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        eof = got < chunk;
         // Parse up to the last complete line; keep the rest for the next round.
         let cut = if eof {
             buf.len()
