@@ -11,10 +11,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use storyhash::{Article, Config, CopyIndex};
 
 fn bench(c: &mut Criterion) {
-    let n: usize = std::env::var("STORYHASH_BENCH_DOCS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n = support::env_count("STORYHASH_BENCH_DOCS", 1_000_000);
     // Short distinct articles: the snapshot's size depends on the number of
     // signatures, not on text length.
     let texts = support::articles(n, 300, 5);

@@ -24,11 +24,7 @@ fn large_corpus() -> Vec<Article> {
             .expect("STORYHASH_BENCH_CORPUS names a JSON Lines corpus")
             .0;
     }
-    let n = std::env::var("STORYHASH_BENCH_DOCS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    support::corpus(n, 11)
+    support::corpus(support::env_count("STORYHASH_BENCH_DOCS", 100_000), 11)
 }
 
 fn bench(c: &mut Criterion) {

@@ -12,10 +12,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use storyhash::{Article, Config, Stream, Window};
 
 fn bench(c: &mut Criterion) {
-    let n: usize = std::env::var("STORYHASH_BENCH_STREAM_DOCS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n = support::env_count("STORYHASH_BENCH_STREAM_DOCS", 1_000_000);
     // Short distinct articles, dated over a year: the index and the story
     // state grow with the number of articles, not with their length.
     let articles: Vec<Article> = support::articles(n, 300, 5)

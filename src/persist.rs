@@ -27,8 +27,9 @@ end-8   8             xxh3-64 (seed 0) of every byte before it
 
 Bulk arrays are raw little-endian words rather than serde sequences, so
 saving and loading run at memory speed; both stream the file in pieces of
-1 MiB (hashing on the way), never holding it whole beside the index. The codec (postcard) is private to
-this module: bincode is unmaintained (RUSTSEC-2025-0141), see the README.
+1 MiB (hashing on the way), never holding it whole beside the index. The
+codec (postcard) is private to this module: bincode is unmaintained
+(RUSTSEC-2025-0141), see the README.
 The band tables are not stored: they are rebuilt from the slots. */
 
 use std::fs::{self, File};
@@ -168,8 +169,7 @@ pub(crate) fn encode_to<W: Write>(p: &Parts<'_>, stream: Option<&[u8]>, w: W) ->
     for words in [&m.slots, &m.shingles, &m.facts, &m.fact_counts] {
         out.words(words, u32::to_le_bytes)?;
     }
-    let live: Vec<u8> = p.live.iter().map(|&l| u8::from(l)).collect();
-    out.bytes(&live)?;
+    out.words(p.live, |l| [u8::from(l)])?;
     out.bytes(&ids)?;
     if let Some(section) = stream {
         out.bytes(&(section.len() as u64).to_le_bytes())?;
@@ -204,9 +204,16 @@ impl<R: Read> Source<'_, R> {
         if len as u64 > self.left {
             return Err(corrupt("a section runs past the end of the file"));
         }
-        self.piece.resize(len, 0);
-        if let Err(source) = self.r.read_exact(&mut self.piece) {
-            return Err(read_error(self.path, source));
+        // Appended without zeroing the space first; fewer bytes than asked
+        // means the file ended early.
+        self.piece.clear();
+        match (&mut self.r).take(len as u64).read_to_end(&mut self.piece) {
+            Ok(got) if got == len => {}
+            Ok(_) => {
+                let cut = io::Error::from(io::ErrorKind::UnexpectedEof);
+                return Err(read_error(self.path, cut));
+            }
+            Err(source) => return Err(read_error(self.path, source)),
         }
         self.left -= len as u64;
         self.hasher.update(&self.piece);

@@ -9,6 +9,14 @@ const SAMPLE: &str = include_str!("../../examples/data/sample.jsonl");
 
 pub(crate) mod baseline;
 
+/// The number in the environment variable `name`, or `default`.
+pub(crate) fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Times `a` and `b` in alternation, `rounds` times: the median seconds of
 /// each and the median of their per-round ratio `a / b`. On a shared machine
 /// the load drifts between two criterion benchmarks run one after the other;

@@ -4,10 +4,12 @@
 //! key for that band is packed with its id into one `u64` (`key << 32 | doc`),
 //! the vector is grouped by the keys' top bits in one counting pass and each
 //! small group sorted (keys are uniform hashes, so this is a linear-time
-//! sort), and each run of equal keys (a bucket) is expanded into pairs in
-//! parallel. Keys are computed sixteen bands at a time, reading each signature
-//! once per group. Memory is one `u64` and sixteen `u32` per document plus the verified
-//! edges, never the candidate pairs: each pair is verified as soon as
+//! sort), and each run of equal keys (a bucket) is expanded into pairs. Keys
+//! are computed sixteen bands at a time, reading each signature once per
+//! group; the bands of a group are then processed in parallel, each on one
+//! thread. Memory is sixteen `u32` keys and a `u64` per band in flight per
+//! document, plus the verified edges, never the candidate pairs: each pair is
+//! verified as soon as
 //! it is found and only kept when it passes. A pair that shares several bands
 //! is verified only in the first band it shares (its earlier bands are compared
 //! directly), so duplicates cost a slot comparison, not a verification.

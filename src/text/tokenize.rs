@@ -11,11 +11,12 @@
 //! lone character), the usual choice for CJK retrieval.
 //!
 //! Most news text is plain ASCII. For it, a hand-written classifier applies the
-//! same UAX #29 rules and lower-cases each token as it goes, with no normalised
-//! copy of the text: bytes are classified eight at a time with word operations
-//! into bit masks, and tokens are read off the masks' run edges, with no branch
-//! per byte. Property tests check that it yields exactly the tokens of the
-//! general path.
+//! same UAX #29 rules with no normalised copy of the text: bytes are classified
+//! eight at a time with word operations into bit masks, and tokens are read off
+//! the masks' run edges, with no branch per byte; tokens are lower-cased as
+//! they are emitted, or, when only their hashes are wanted, read from one
+//! lower-cased copy of the text (see [`token_hashes`]). Property tests check
+//! that both yield exactly the tokens and hashes of the general path.
 //!
 //! Each token also carries a *fact* flag: it holds a digit, or it was
 //! capitalised in the original text without starting a sentence (a name, a
@@ -259,17 +260,15 @@ const LETTER: u8 = 2;
 const DIGIT: u8 = 4;
 const MID_LETTER: u8 = 8;
 const MID_NUM: u8 = 16;
-const UPPER: u8 = 32;
 /// Bytes [`starts_sentence`] looks through, and those that end a sentence.
-const SKIP: u8 = 64;
-const STOP: u8 = 128;
+const SKIP: u8 = 32;
+const STOP: u8 = 64;
 
 static FLAGS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 128 {
         t[i] = match class_of(i as u8) {
-            Class::Letter if (i as u8).is_ascii_uppercase() => WORD | LETTER | UPPER,
             Class::Letter => WORD | LETTER,
             Class::Digit => WORD | DIGIT,
             Class::ExtendNumLet => WORD,
