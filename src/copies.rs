@@ -1,125 +1,34 @@
 //! The copy tier: verified candidate pairs joined into copy groups without
 //! chaining drift.
 //!
-//! Every candidate pair from the band index is verified on its signatures: it
-//! is an edge when the estimated Jaccard similarity reaches
-//! [`CopyConfig::jaccard`], or when the estimated containment of the smaller
-//! document in the larger reaches [`CopyConfig::containment`] and the smaller
-//! one is long enough for containment to mean something.
+//! Every candidate pair from the band index is verified on its sketches: it
+//! is an edge when the Jaccard similarity reaches [`CopyConfig::jaccard`], or
+//! when the containment of the smaller document in the larger reaches
+//! [`CopyConfig::containment`] and the smaller one is long enough for
+//! containment to mean something; and, in both cases, when their facts
+//! (names, numbers) agree.
 //!
 //! Joining edges by connected components alone lets a chain A ~ B ~ C ~ ...
 //! drift from one article to an unrelated one. Instead, within each connected
-//! component, documents are visited longest first (the most complete version
-//! is the best representative: truncated copies are contained in it) and each
-//! joins the group of the best-scoring *representative* it verifies against
-//! directly, or starts a group of its own. Only representatives reachable
-//! through the document's own edges are tried, so the cost stays proportional
-//! to the edges.
+//! component ([`group_component`]), documents are visited longest first (the
+//! most complete version is the best representative: truncated copies are
+//! contained in it; ties go to the smaller document id) and each joins the
+//! group of the best-scoring *representative* it verifies against directly,
+//! or starts a group of its own. Only representatives reachable through the
+//! document's own edges are tried, so the cost stays proportional to the
+//! edges.
+//!
+//! Identical texts are collapsed before any pair is looked at: the first of
+//! them (smallest id) stands for all, and the others join its group at the
+//! end with its score. A flood of one text copied ten thousand times costs a
+//! sort, not fifty million verifications.
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::config::CopyConfig;
-use crate::lsh::candidate_edges;
-use crate::lsh::{CandidateStats, LshParams};
-use crate::sketch::{
-    containment_from_jaccard, fact_agreement, jaccard_std_error, matching_share, Estimate,
-};
-
-/// Facts (names, numbers) kept per document: a bottom-k sample of their hashes.
-pub(crate) const FACT_SAMPLE: usize = 32;
-
-/// Flat signatures of a batch: `k` slots per document, its distinct shingle
-/// count (0 for a document without a signature) and its fact sample.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SignatureMatrix {
-    pub(crate) k: usize,
-    pub(crate) slots: Vec<u32>,
-    pub(crate) shingles: Vec<u32>,
-    /// `FACT_SAMPLE` values per document, the first `min(count, FACT_SAMPLE)` used.
-    pub(crate) facts: Vec<u32>,
-    /// Distinct facts per document.
-    pub(crate) fact_counts: Vec<u32>,
-}
-
-/// One document's sketch: signature slots, distinct shingle count and facts.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct SketchRef<'a> {
-    pub(crate) slots: &'a [u32],
-    pub(crate) shingles: u32,
-    pub(crate) facts: &'a [u32],
-    pub(crate) fact_count: u32,
-}
-
-impl SketchRef<'_> {
-    /// How far the two documents' facts agree (`None`: too few to judge).
-    pub(crate) fn facts_with(&self, other: &SketchRef<'_>, min_facts: u32) -> Option<f64> {
-        fact_agreement(
-            self.facts,
-            self.fact_count,
-            other.facts,
-            other.fact_count,
-            min_facts as usize,
-        )
-    }
-
-    /// Estimated Jaccard and containment (of the smaller in the larger).
-    pub(crate) fn similarity(&self, other: &SketchRef<'_>) -> (f64, Estimate) {
-        let j = matching_share(self.slots, other.slots);
-        let je = Estimate {
-            value: j,
-            std_error: jaccard_std_error(j, self.slots.len()),
-        };
-        (
-            j,
-            containment_from_jaccard(je, self.shingles, other.shingles),
-        )
-    }
-}
-
-impl SignatureMatrix {
-    pub(crate) fn with_capacity(k: usize, n: usize) -> Self {
-        SignatureMatrix {
-            k,
-            slots: vec![0; n * k],
-            shingles: vec![0; n],
-            facts: vec![0; n * FACT_SAMPLE],
-            fact_counts: vec![0; n],
-        }
-    }
-
-    /// Appends one document's sketch; returns its index.
-    pub(crate) fn push(
-        &mut self,
-        slots: &[u32],
-        shingles: u32,
-        facts: &[u32],
-        fact_count: u32,
-    ) -> u32 {
-        let d = self.len() as u32;
-        self.slots.extend_from_slice(slots);
-        self.shingles.push(shingles);
-        let start = self.facts.len();
-        self.facts.resize(start + FACT_SAMPLE, 0);
-        self.facts[start..start + facts.len()].copy_from_slice(facts);
-        self.fact_counts.push(fact_count);
-        d
-    }
-
-    pub(crate) fn get(&self, d: u32) -> SketchRef<'_> {
-        let i = d as usize;
-        let len = (self.fact_counts[i] as usize).min(FACT_SAMPLE);
-        SketchRef {
-            slots: &self.slots[i * self.k..(i + 1) * self.k],
-            shingles: self.shingles[i],
-            facts: &self.facts[i * FACT_SAMPLE..i * FACT_SAMPLE + len],
-            fact_count: self.fact_counts[i],
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.shingles.len()
-    }
-}
+use crate::lsh::{candidate_edges, CandidateStats, Edge, LshParams};
+use crate::sketch::{SketchRef, Sketches};
 
 /// Decides whether a pair of documents are copies.
 #[derive(Clone, Copy, Debug)]
@@ -127,14 +36,37 @@ pub(crate) struct Verifier<'a> {
     pub(crate) config: &'a CopyConfig,
 }
 
-/// The outcome of verifying one pair.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Verdict {
-    pub(crate) jaccard: f64,
-    pub(crate) containment: f64,
-    pub(crate) facts: Option<f64>,
+/// The outcome of verifying one pair of documents.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Jaccard similarity of the shingle sets (exact for two short
+    /// documents, estimated otherwise).
+    pub jaccard: f64,
+    /// Containment of the smaller document's shingles in the larger's.
+    pub containment: f64,
+    /// Share of the facts of the document with fewer of them found in the
+    /// other; `None` when too few to judge.
+    pub facts: Option<f64>,
     /// The similarity that decided, when the pair passes.
-    pub(crate) score: Option<f32>,
+    pub score: Option<f32>,
+    /// Why the pair passed or failed.
+    pub rule: Rule,
+}
+
+/// Which part of the copy test decided a [`Verdict`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Rule {
+    /// Passed on Jaccard similarity, facts agreeing or too few to judge.
+    Jaccard,
+    /// Passed on containment (a truncated or wrapped copy), facts agreeing
+    /// or too few to judge.
+    Containment,
+    /// Shared wording, but the facts disagree: a templated report about
+    /// another event.
+    FactsDisagree,
+    /// Not enough shared wording.
+    TooDifferent,
 }
 
 impl Verifier<'_> {
@@ -149,28 +81,33 @@ impl Verifier<'_> {
         self.judge(rep, m, self.config.drift).score
     }
 
+    /// The copy test with every threshold scaled by `scale`.
     pub(crate) fn judge(&self, a: SketchRef<'_>, b: SketchRef<'_>, scale: f64) -> Verdict {
         let cfg = self.config;
         let (j, c) = a.similarity(&b);
+        let (j, c) = (j.value, c.value);
         let facts = a.facts_with(&b, cfg.min_facts);
         let small = a.shingles.min(b.shingles);
         let wording = if j >= cfg.jaccard * scale {
-            Some(j)
-        } else if small >= cfg.min_containment_shingles && c.value >= cfg.containment * scale {
-            Some(c.value)
+            Some((j, Rule::Jaccard))
+        } else if small >= cfg.min_containment_shingles && c >= cfg.containment * scale {
+            Some((c, Rule::Containment))
         } else {
             None
         };
         // Shared wording is not enough: copies keep their names and numbers,
         // templated reports about different events do not.
-        let score = wording
-            .filter(|_| facts_hold(cfg, facts, scale))
-            .map(|x| x as f32);
+        let (score, rule) = match wording {
+            Some((x, rule)) if facts_hold(cfg, facts, scale) => (Some(x as f32), rule),
+            Some(_) => (None, Rule::FactsDisagree),
+            None => (None, Rule::TooDifferent),
+        };
         Verdict {
             jaccard: j,
-            containment: c.value,
+            containment: c,
             facts,
             score,
+            rule,
         }
     }
 }
@@ -185,54 +122,91 @@ fn facts_hold(config: &CopyConfig, facts: Option<f64>, scale: f64) -> bool {
 #[derive(Clone, Debug)]
 pub(crate) struct CopyGroups {
     /// Representative of each document (itself for a representative).
-    pub(crate) leader: Vec<u32>,
+    pub(crate) representative: Vec<u32>,
     /// Similarity of each document to its representative (1 for itself).
     pub(crate) score: Vec<f32>,
     pub(crate) stats: CandidateStats,
+    /// Documents whose text repeats an earlier document's exactly.
+    pub(crate) duplicates: u64,
 }
 
-/// Finds, verifies and groups the copies among the documents that have a signature.
+/// For each document, the first document (by number) with the same
+/// `content` hash among those with words, itself when it is the first.
+/// Documents without words (`shingles == 0`) stand alone.
+pub(crate) fn first_of_identical(content: &[u128], shingles: &[u32]) -> Vec<u32> {
+    let mut order: Vec<(u128, u32)> = (0..content.len() as u32)
+        .filter(|&d| shingles[d as usize] > 0)
+        .map(|d| (content[d as usize], d))
+        .collect();
+    order.par_sort_unstable();
+    let mut first: Vec<u32> = (0..content.len() as u32).collect();
+    for run in order.chunk_by(|x, y| x.0 == y.0) {
+        for &(_, d) in &run[1..] {
+            first[d as usize] = run[0].1;
+        }
+    }
+    first
+}
+
+/// Finds, verifies and groups the copies among the documents that have a
+/// signature; `content` is each document's text hash (identical texts are
+/// collapsed first), and document numbers are in id order (ties go to the
+/// smaller number).
 pub(crate) fn find_copy_groups(
-    matrix: &SignatureMatrix,
+    sketches: &Sketches,
+    content: &[u128],
     params: LshParams,
     config: &CopyConfig,
 ) -> CopyGroups {
     let verifier = Verifier { config };
-    let docs: Vec<u32> = (0..matrix.len() as u32)
-        .filter(|&d| matrix.shingles[d as usize] > 0)
+    let first = first_of_identical(content, sketches.shingle_counts());
+    let docs: Vec<u32> = (0..sketches.len() as u32)
+        .filter(|&d| sketches.get(d as usize).shingles > 0 && first[d as usize] == d)
         .collect();
     let (edges, stats) = candidate_edges(
-        &matrix.slots,
-        matrix.k,
+        sketches.slots(),
+        sketches.num_perm(),
         &docs,
         params,
         config.max_bucket,
-        |a, b| verifier.score(matrix.get(a), matrix.get(b)),
+        |a, b| verifier.score(sketches.get(a as usize), sketches.get(b as usize)),
     );
-    let (leader, score) = group_without_chaining(matrix.len(), &edges, &matrix.shingles, |a, b| {
-        verifier.close(matrix.get(a), matrix.get(b))
-    });
+    let (mut representative, mut score) =
+        group_without_chaining(sketches.len(), &edges, sketches.shingle_counts(), |a, b| {
+            verifier.close(sketches.get(a as usize), sketches.get(b as usize))
+        });
+    let mut duplicates = 0;
+    for (d, &f) in first.iter().enumerate() {
+        if f as usize != d {
+            representative[d] = representative[f as usize];
+            score[d] = score[f as usize];
+            duplicates += 1;
+        }
+    }
     CopyGroups {
-        leader,
+        representative,
         score,
         stats,
+        duplicates,
     }
 }
 
 /// Copy groups by SimHash: pairs within `max_distance` bits whose facts
 /// agree, grouped like the MinHash path (members within twice the distance of
-/// their representative). `fingerprints[d]` is `None` for a document without words.
+/// their representative). `fingerprints[d]` is `None` for a document without
+/// words; `facts` holds the fact samples (`sizes` the shingle counts).
 pub(crate) fn find_copy_groups_simhash(
     fingerprints: &[Option<u64>],
-    sizes: &[u32],
-    facts: &SignatureMatrix,
+    facts: &Sketches,
     max_distance: u32,
     config: &CopyConfig,
 ) -> CopyGroups {
     // Documents without words get a fingerprint no real one is near.
     let fps: Vec<u64> = fingerprints.iter().map(|f| f.unwrap_or(0)).collect();
     let facts_ok = |a: u32, b: u32, scale: f64| {
-        let fa = facts.get(a).facts_with(&facts.get(b), config.min_facts);
+        let fa = facts
+            .get(a as usize)
+            .facts_with(&facts.get(b as usize), config.min_facts);
         facts_hold(config, fa, scale)
     };
     let pairs = crate::lsh::pairs_within(&fps, max_distance).unwrap_or_default();
@@ -240,7 +214,7 @@ pub(crate) fn find_copy_groups_simhash(
         candidates: pairs.len() as u64,
         ..Default::default()
     };
-    let edges: Vec<(u32, u32, f32)> = pairs
+    let edges: Vec<Edge> = pairs
         .into_iter()
         .filter(|&(a, b, _)| {
             fingerprints[a as usize].is_some() && fingerprints[b as usize].is_some()
@@ -250,64 +224,34 @@ pub(crate) fn find_copy_groups_simhash(
         .collect();
     stats.verified = edges.len() as u64;
     let loose = (2 * max_distance).min(64);
-    let (leader, score) = group_without_chaining(fps.len(), &edges, sizes, |a, b| {
-        let d = (fps[a as usize] ^ fps[b as usize]).count_ones();
-        (d <= loose && facts_ok(a, b, config.drift))
-            .then(|| crate::sketch::similarity_of_distance(d) as f32)
-    });
+    let (representative, score) =
+        group_without_chaining(fps.len(), &edges, facts.shingle_counts(), |a, b| {
+            let d = (fps[a as usize] ^ fps[b as usize]).count_ones();
+            (d <= loose && facts_ok(a, b, config.drift))
+                .then(|| crate::sketch::similarity_of_distance(d) as f32)
+        });
     CopyGroups {
-        leader,
+        representative,
         score,
         stats,
+        duplicates: 0,
     }
 }
 
-/// Leader clustering inside each connected component of `edges`.
-///
-/// Documents are visited by decreasing `size` (ties: smaller index first); each
-/// joins the best representative among those of its already visited
-/// neighbours that `verify` accepts against it directly, or becomes a
-/// representative. Deterministic and independent of thread count.
-pub(crate) fn group_without_chaining<V>(
-    n: usize,
-    edges: &[(u32, u32, f32)],
-    size: &[u32],
-    close: V,
-) -> (Vec<u32>, Vec<f32>)
-where
-    V: Fn(u32, u32) -> Option<f32> + Sync,
-{
+/// The connected components of `edges` over documents `0..n` that have at
+/// least one edge, each as its members in ascending order; components in
+/// the order of their smallest member.
+pub(crate) fn components(n: usize, edges: &[(u32, u32)]) -> Vec<Vec<u32>> {
     let mut uf = UnionFind::new(n);
-    for &(a, b, _) in edges {
+    let mut linked = vec![false; n];
+    for &(a, b) in edges {
         uf.union(a, b);
+        linked[a as usize] = true;
+        linked[b as usize] = true;
     }
-    // Adjacency in CSR form.
-    let mut degree = vec![0u32; n + 1];
-    for &(a, b, _) in edges {
-        degree[a as usize + 1] += 1;
-        degree[b as usize + 1] += 1;
-    }
-    for i in 1..=n {
-        degree[i] += degree[i - 1];
-    }
-    let offsets = degree;
-    let mut fill = offsets.clone();
-    let mut adj = vec![0u32; edges.len() * 2];
-    for &(a, b, _) in edges {
-        adj[fill[a as usize] as usize] = b;
-        fill[a as usize] += 1;
-        adj[fill[b as usize] as usize] = a;
-        fill[b as usize] += 1;
-    }
-    let neighbours = |d: u32| &adj[offsets[d as usize] as usize..offsets[d as usize + 1] as usize];
-
-    // Components with two or more members, members in visiting order.
     let mut components: Vec<Vec<u32>> = Vec::new();
     let mut slot_of_root = vec![u32::MAX; n];
-    for d in 0..n as u32 {
-        if offsets[d as usize] == offsets[d as usize + 1] {
-            continue;
-        }
+    for d in (0..n as u32).filter(|&d| linked[d as usize]) {
         let root = uf.find(d) as usize;
         if slot_of_root[root] == u32::MAX {
             slot_of_root[root] = components.len() as u32;
@@ -315,61 +259,120 @@ where
         }
         components[slot_of_root[root] as usize].push(d);
     }
+    components
+}
 
-    let assignments: Vec<Vec<(u32, u32, f32)>> = components
-        .par_iter_mut()
-        .map(|members| {
-            members.sort_by(|&a, &b| size[b as usize].cmp(&size[a as usize]).then(a.cmp(&b)));
-            // The common case: every member is close enough to the component's
-            // longest version, and the component is one group.
-            let rep = members[0];
-            let direct: Option<Vec<(u32, u32, f32)>> = members
-                .iter()
-                .map(|&m| {
-                    if m == rep {
-                        Some((m, m, 1.0))
-                    } else {
-                        close(rep, m).map(|s| (m, rep, s))
-                    }
-                })
-                .collect();
-            if let Some(all) = direct {
-                return all;
-            }
-            // Drift: split by leader clustering, each member joining the
-            // closest representative among those its own edges reach.
-            let mut leader_of: std::collections::HashMap<u32, u32> =
-                std::collections::HashMap::with_capacity(members.len());
-            let mut out = Vec::with_capacity(members.len());
-            for &m in members.iter() {
-                let mut tried: Vec<u32> = neighbours(m)
-                    .iter()
-                    .filter_map(|x| leader_of.get(x).copied())
-                    .collect();
-                tried.sort_unstable();
-                tried.dedup();
-                let best = tried
-                    .iter()
-                    .filter_map(|&l| close(l, m).map(|s| (s, l)))
-                    .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
-                let (l, s) = match best {
-                    Some((s, l)) => (l, s),
-                    None => (m, 1.0),
-                };
-                leader_of.insert(m, l);
-                out.push((m, l, s));
-            }
-            out
-        })
+/// Leader clustering inside each connected component of `edges`, in parallel.
+pub(crate) fn group_without_chaining<V>(
+    n: usize,
+    edges: &[Edge],
+    size: &[u32],
+    close: V,
+) -> (Vec<u32>, Vec<f32>)
+where
+    V: Fn(u32, u32) -> Option<f32> + Sync,
+{
+    let pairs: Vec<(u32, u32)> = edges.iter().map(|&(a, b, _)| (a, b)).collect();
+    let adjacency = Adjacency::new(n, &pairs);
+    let assignments: Vec<Vec<(u32, u32, f32)>> = components(n, &pairs)
+        .into_par_iter()
+        .map(|members| group_component(&members, |d| size[d as usize], |d| adjacency.of(d), &close))
         .collect();
-
-    let mut leader: Vec<u32> = (0..n as u32).collect();
+    let mut representative: Vec<u32> = (0..n as u32).collect();
     let mut score = vec![1.0f32; n];
     for (m, l, s) in assignments.into_iter().flatten() {
-        leader[m as usize] = l;
+        representative[m as usize] = l;
         score[m as usize] = s;
     }
-    (leader, score)
+    (representative, score)
+}
+
+/// Neighbour lists of a graph, in compressed rows.
+pub(crate) struct Adjacency {
+    offsets: Vec<u32>,
+    adj: Vec<u32>,
+}
+
+impl Adjacency {
+    pub(crate) fn new(n: usize, edges: &[(u32, u32)]) -> Self {
+        let mut offsets = vec![0u32; n + 1];
+        for &(a, b) in edges {
+            offsets[a as usize + 1] += 1;
+            offsets[b as usize + 1] += 1;
+        }
+        for i in 1..=n {
+            offsets[i] += offsets[i - 1];
+        }
+        let mut fill = offsets.clone();
+        let mut adj = vec![0u32; edges.len() * 2];
+        for &(a, b) in edges {
+            adj[fill[a as usize] as usize] = b;
+            fill[a as usize] += 1;
+            adj[fill[b as usize] as usize] = a;
+            fill[b as usize] += 1;
+        }
+        Adjacency { offsets, adj }
+    }
+
+    pub(crate) fn of(&self, d: u32) -> &[u32] {
+        &self.adj[self.offsets[d as usize] as usize..self.offsets[d as usize + 1] as usize]
+    }
+}
+
+/// The copy groups of one connected component: `(member, representative,
+/// score)` for each of `members` (document numbers in id order).
+///
+/// Members are visited by decreasing `size` (ties: smaller number first); each
+/// joins the best representative among those of its already visited
+/// neighbours that `close` accepts against it directly, or becomes a
+/// representative. The common case, where every member is close to the
+/// longest version, is checked first.
+pub(crate) fn group_component<'n>(
+    members: &[u32],
+    size: impl Fn(u32) -> u32,
+    neighbours: impl Fn(u32) -> &'n [u32],
+    close: impl Fn(u32, u32) -> Option<f32>,
+) -> Vec<(u32, u32, f32)> {
+    let mut order = members.to_vec();
+    order.sort_by(|&a, &b| size(b).cmp(&size(a)).then(a.cmp(&b)));
+    let rep = order[0];
+    let direct: Option<Vec<(u32, u32, f32)>> = order
+        .iter()
+        .map(|&m| {
+            if m == rep {
+                Some((m, m, 1.0))
+            } else {
+                close(rep, m).map(|s| (m, rep, s))
+            }
+        })
+        .collect();
+    if let Some(all) = direct {
+        return all;
+    }
+    // Drift: split by leader clustering, each member joining the closest
+    // representative among those its own edges reach.
+    let mut representative_of: std::collections::HashMap<u32, u32> =
+        std::collections::HashMap::with_capacity(order.len());
+    let mut out = Vec::with_capacity(order.len());
+    for &m in &order {
+        let mut tried: Vec<u32> = neighbours(m)
+            .iter()
+            .filter_map(|x| representative_of.get(x).copied())
+            .collect();
+        tried.sort_unstable();
+        tried.dedup();
+        let best = tried
+            .iter()
+            .filter_map(|&l| close(l, m).map(|s| (s, l)))
+            .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
+        let (l, s) = match best {
+            Some((s, l)) => (l, s),
+            None => (m, 1.0),
+        };
+        representative_of.insert(m, l);
+        out.push((m, l, s));
+    }
+    out
 }
 
 /// Union-find with path halving and union by size (Tarjan 1975).
@@ -419,24 +422,38 @@ mod tests {
         // starts a group, 3 joins 2.
         let edges = [(0, 1, 0.9), (1, 2, 0.9), (2, 3, 0.9)];
         let verify = |a: u32, b: u32| (a.abs_diff(b) == 1).then_some(0.9);
-        let (leader, _) = group_without_chaining(4, &edges, &[40, 30, 20, 10], verify);
-        assert_eq!(leader, vec![0, 0, 2, 2]);
+        let (rep, _) = group_without_chaining(4, &edges, &[40, 30, 20, 10], verify);
+        assert_eq!(rep, vec![0, 0, 2, 2]);
     }
 
     #[test]
     fn star_stays_whole() {
         let edges = [(0, 1, 0.9), (0, 2, 0.9), (0, 3, 0.9)];
-        let (leader, _) = group_without_chaining(5, &edges, &[9, 1, 1, 1, 1], |_, _| Some(0.9));
-        assert_eq!(leader, vec![0, 0, 0, 0, 4]);
+        let (rep, _) = group_without_chaining(5, &edges, &[9, 1, 1, 1, 1], |_, _| Some(0.9));
+        assert_eq!(rep, vec![0, 0, 0, 0, 4]);
     }
 
     #[test]
-    fn union_find() {
+    fn union_find_and_components() {
         let mut uf = UnionFind::new(5);
         uf.union(0, 1);
         uf.union(3, 4);
         uf.union(1, 4);
         assert_eq!(uf.find(0), uf.find(3));
         assert_ne!(uf.find(2), uf.find(0));
+        assert_eq!(
+            components(7, &[(5, 6), (0, 3), (3, 1)]),
+            vec![vec![0, 1, 3], vec![5, 6]]
+        );
+    }
+
+    #[test]
+    fn identical_texts_point_to_the_first() {
+        let content = [7u128, 9, 7, 7, 9, 1];
+        let shingles = [3, 3, 3, 0, 3, 3];
+        assert_eq!(
+            first_of_identical(&content, &shingles),
+            vec![0, 1, 0, 3, 1, 5]
+        );
     }
 }

@@ -87,7 +87,8 @@ pub enum Error {
 
     /// The snapshot was written in a format version this build cannot read.
     #[error(
-        "snapshot format version {found} is not supported (this build reads version {expected})"
+        "snapshot format version {found} is not supported (this build reads version {expected}{})",
+        version_hint(*found, *expected)
     )]
     UnsupportedVersion {
         /// The version this build reads.
@@ -106,6 +107,16 @@ pub enum Error {
     #[error("snapshot does not match: {0}")]
     SnapshotMismatch(String),
 
+    /// A batch handed to a stage kernel breaks the stage's contract: columns
+    /// of different lengths, rows out of order, an id seen twice.
+    #[error("{stage}: {reason}")]
+    BadBatch {
+        /// The stage, as named in [`stages`](crate::stages).
+        stage: &'static str,
+        /// What is wrong with the batch.
+        reason: String,
+    },
+
     /// An I/O error, with the file it concerns.
     #[error("{}: {source}", path.display())]
     Io {
@@ -115,6 +126,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn version_hint(found: u32, expected: u32) -> &'static str {
+    if found < expected {
+        "; the file was written by an older storyhash, whose signatures lacked what this one \
+         compares: rebuild it from the articles"
+    } else {
+        ""
+    }
 }
 
 fn display_index(index: Option<usize>) -> String {

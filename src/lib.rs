@@ -12,17 +12,22 @@
 //!
 //! | stage | module | what it does |
 //! |---|---|---|
+//! | input | [`Article`], [`Day`], [`io`] | the record and its date; JSON Lines and `.txt` directories, errors naming file and line |
 //! | text | [`text`] | Unicode normalisation, UAX #29 tokens (ASCII fast path), facts (names, numbers), word or character shingles hashed with xxh3 |
-//! | signatures | [`sketch`] | MinHash by one permutation hashing with optimal densification (default) or `k` hash functions; Jaccard and containment estimates with standard errors; 64-bit SimHash |
-//! | candidates | [`lsh`] | banding chosen from a threshold, a parallel sort-based all-pairs pass, incremental band tables; permuted Hamming tables for SimHash |
-//! | copies | [`Clusterer`], [`CopyIndex`] | every candidate verified on wording *and* facts, groups built without chaining drift |
-//! | stories | [`Clusterer`] | TF-IDF features (words, names, numbers, titles), key-term blocking, average-link clustering over copy groups |
+//! | sketches | [`sketch`] | MinHash by one permutation hashing with optimal densification (default) or `k` hash functions; a document's [`Sketch`] (slots, counts, facts, the exact set of a short text); Jaccard and containment, exact or estimated; 64-bit SimHash |
+//! | candidates | [`lsh`] | banding chosen from a threshold, 64-bit band keys, the pairing rule inside a bucket, incremental band tables; permuted Hamming tables for SimHash |
+//! | copies | [`Verdict`] | every candidate verified on wording *and* facts, groups built without chaining drift, identical texts collapsed first |
+//! | stories | [`StoryStats`] | TF-IDF features (words, names, numbers, titles), blocking on key terms within time, average-link clustering per component |
+//! | engines | [`stages`] | the pipeline cut at its shuffles: one pure kernel per stage, for Spark, Ray or any engine |
+//! | batch | [`Clusterer`], [`Clustering`] | one process over the same stages; the result model |
+//! | incremental | [`CopyIndex`], [`Stream`] | insert, remove, query; a live stream with a time window; snapshots |
 //! | evaluation | [`eval`] | pairwise and B-cubed precision/recall/F1, adjusted Rand index |
-//! | input | [`io`] | JSON Lines and `.txt` directories, errors naming file and line |
 //!
 //! Everything is deterministic: hashes are xxh3 with seeds derived from
-//! [`SketchConfig::seed`], parallel work gives the serial result, and output is
-//! canonical (members sorted, groups named by their smallest member id).
+//! [`SketchConfig::seed`], parallel work gives the serial result, the input
+//! order does not matter (documents are taken in id order, ties go to the
+//! smaller id), and output is canonical (members sorted, groups named by their
+//! smallest member id).
 //!
 //! # Example
 //!
@@ -57,30 +62,34 @@
 #![deny(missing_docs)]
 
 mod article;
-mod cluster;
+mod batch;
+mod clustering;
 mod config;
 mod copies;
 mod error;
 pub mod eval;
-mod ids;
+mod hash;
 mod index;
 pub mod io;
 pub mod lsh;
 pub mod persist;
 pub mod sketch;
+pub mod stages;
 mod stories;
 mod stream;
 pub mod text;
 
-pub use article::Article;
-pub use cluster::{Clusterer, Clustering, CopyGroup, Member, Report, Story, StoryView};
+pub use article::{Article, BadDate, Day};
+pub use batch::Clusterer;
+pub use clustering::{Clustering, CopyGroup, Member, Report, Story, StoryView};
 pub use config::{
     Config, CopyConfig, Limits, OversizePolicy, Scheme, Shingling, SketchConfig, StoryConfig,
     DEFAULT_SEED,
 };
+pub use copies::{Rule, Verdict};
 pub use error::{Error, Result};
 pub use index::{CopyIndex, Match};
-pub use sketch::{Estimate, MinHasher, Signature, SimHasher, SketchParams};
+pub use sketch::{Estimate, MinHasher, Signature, SimHasher, Sketch, SketchParams, SketchRef};
 pub use stories::StoryStats;
 pub use stream::{settle, Assignment, Event, Stream, StreamStats, Window};
 
@@ -103,5 +112,8 @@ mod tests {
         check::<crate::Config>();
         check::<crate::Error>();
         check::<crate::text::Shingler>();
+        check::<crate::stages::Stages>();
+        check::<crate::sketch::Sketches>();
+        check::<crate::Stream>();
     }
 }

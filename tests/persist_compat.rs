@@ -1,18 +1,20 @@
-//! Snapshots: round trips, the committed format-version-1 golden file, and
-//! damaged or foreign input.
+//! Snapshots: round trips, the committed golden files (format version 3
+//! loads; version 1, from before exact sets, is refused with a typed error
+//! that says why), and damaged or foreign input.
 
 mod common;
 
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use storyhash::persist::{FORMAT_VERSION, MAGIC, STREAM_FORMAT_VERSION};
+use storyhash::persist::MAGIC;
+use storyhash::Stream;
 use storyhash::{Article, Config, CopyIndex, Error};
 
 use common::{new_or_version, sample, version, Rng};
 
 fn golden_path() -> PathBuf {
-    common::manifest().join("tests/data/v1/copy_index.snap")
+    common::manifest().join("tests/data/v3/copy_index.snap")
 }
 
 /// The index the golden file was made from: the first 12 sample articles,
@@ -26,12 +28,33 @@ fn golden_index() -> CopyIndex {
 }
 
 #[test]
-fn golden_v1_snapshot_still_loads() {
+fn golden_v1_snapshot_is_refused_with_the_reason() {
+    let path = common::manifest().join("tests/data/v1/copy_index.snap");
+    let e = CopyIndex::load(&path).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::UnsupportedVersion {
+                expected: 3,
+                found: 1
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("rebuild it from the articles"),
+        "{e}"
+    );
+}
+
+#[test]
+fn golden_v3_snapshot_still_loads() {
     let path = golden_path();
     if std::env::var_os("STORYHASH_WRITE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         golden_index().save(&path).unwrap();
     }
-    let loaded = CopyIndex::load(&path).expect("format version 1 snapshots must stay readable");
+    let loaded = CopyIndex::load(&path).expect("format version 3 snapshots must stay readable");
     let (articles, _, _) = sample();
     assert_eq!(loaded.len(), 11);
     assert!(!loaded.contains(&articles[3].id));
@@ -138,7 +161,7 @@ fn damaged_and_foreign_input_is_a_typed_error() {
     let random: Vec<u8> = (0..5000).map(|_| r.next() as u8).collect();
     check(&random, "random bytes");
     let mut random_with_magic = MAGIC.to_vec();
-    random_with_magic.extend(FORMAT_VERSION.to_le_bytes());
+    random_with_magic.extend(CopyIndex::FORMAT_VERSION.to_le_bytes());
     random_with_magic.extend(&random);
     check(
         &random_with_magic,
@@ -153,18 +176,18 @@ fn damaged_and_foreign_input_is_a_typed_error() {
         check(&flipped, &format!("bit flipped at {at}"));
     }
     let mut newer = good.clone();
-    newer[8..12].copy_from_slice(&(STREAM_FORMAT_VERSION + 1).to_le_bytes());
+    newer[8..12].copy_from_slice(&(Stream::FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(
         CopyIndex::from_bytes(&newer),
         Err(Error::UnsupportedVersion {
-            expected: 2,
-            found: 3
+            expected: 3,
+            found: 5
         })
     ));
-    // Version 1 bytes labelled version 2 lack the stream section.
+    // An index labelled as a stream snapshot is damaged, not silently read.
     let mut relabelled = good.clone();
-    relabelled[8..12].copy_from_slice(&STREAM_FORMAT_VERSION.to_le_bytes());
-    check(&relabelled, "version 1 body labelled version 2");
+    relabelled[8..12].copy_from_slice(&Stream::FORMAT_VERSION.to_le_bytes());
+    check(&relabelled, "an index body labelled as a stream snapshot");
     std::fs::remove_file(&path).unwrap();
 }
 

@@ -183,13 +183,30 @@ fn golden_stream() -> Stream {
 }
 
 #[test]
-fn golden_v2_snapshot_still_loads() {
+fn golden_v2_snapshot_is_refused_with_the_reason() {
     let path = common::manifest().join("tests/data/v2/stream.snap");
+    let e = Stream::load(&path).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::UnsupportedVersion {
+                expected: 4,
+                found: 2
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("older storyhash"), "{e}");
+}
+
+#[test]
+fn golden_v4_snapshot_still_loads() {
+    let path = common::manifest().join("tests/data/v4/stream.snap");
     if std::env::var_os("STORYHASH_WRITE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         golden_stream().save(&path).unwrap();
     }
-    let mut loaded = Stream::load(&path).expect("format version 2 snapshots must stay readable");
+    let mut loaded = Stream::load(&path).expect("format version 4 snapshots must stay readable");
     let mut fresh = golden_stream();
     assert_eq!(loaded.stats(), fresh.stats());
     assert_eq!(loaded.to_bytes(), std::fs::read(&path).unwrap());

@@ -13,8 +13,8 @@ use std::hash::BuildHasherDefault;
 
 use rayon::prelude::*;
 
-use super::bands::KeyHasher;
 use crate::error::{Error, Result};
+use crate::hash::KeyHasher;
 
 /// Largest distance the index accepts: beyond it blocks get so short that a
 /// key matches a large share of the collection and the index stops paying.

@@ -14,11 +14,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    containment_from_jaccard, fast_range, jaccard_std_error, matching_share, mix64, Estimate,
-    SketchParams,
+    containment_from_jaccard, jaccard_std_error, matching_share, Estimate, Sketch, SketchParams,
+    EXACT_SHINGLES, FACT_SAMPLE,
 };
 use crate::config::{Limits, OversizePolicy, Scheme, SketchConfig};
 use crate::error::{Error, Result};
+use crate::hash::{fast_range, mix64};
 use crate::text::{
     count_distinct, truncate_to_boundary, DistinctScratch, ShingleScratch, Shingler,
     NORMALIZER_VERSION,
@@ -112,7 +113,17 @@ pub struct MinHasher {
     limits: Limits,
     /// Per-slot `(a, b)` pairs of the classic scheme, flattened.
     slot_seeds: Vec<u64>,
+    /// The densification probes' first hits, built on first need.
+    first_hits: std::sync::OnceLock<Vec<u32>>,
 }
+
+/// Densification probes each empty bin up to this many times per slot
+/// before falling back to the next filled bin.
+const PROBES_PER_SLOT: u64 = 64;
+
+/// Largest signature for which sparse documents are densified through the
+/// first-hit table (`num_perm^2` entries of 4 bytes: 1 MiB at 512).
+const FIRST_HIT_TABLE_MAX: usize = 512;
 
 /// Reusable buffers for signing, one per thread in batch work.
 #[derive(Default, Debug)]
@@ -124,12 +135,15 @@ pub(crate) struct SignScratch {
 }
 
 /// What signing one document found besides its slots.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct SignOutcome {
     /// Distinct shingles.
     pub(crate) shingles: u32,
     /// Whether the text was cut to the size limit first.
     pub(crate) truncated: bool,
+    /// The distinct shingle hashes, ascending, of a short document (at most
+    /// [`EXACT_SHINGLES`]); empty otherwise.
+    pub(crate) exact: Vec<u64>,
 }
 
 impl SignScratch {
@@ -182,6 +196,7 @@ impl MinHasher {
             shingler: Shingler::new(config.shingling, config.seed),
             limits: limits.clone(),
             slot_seeds,
+            first_hits: std::sync::OnceLock::new(),
         })
     }
 
@@ -267,10 +282,35 @@ impl MinHasher {
         self.shingler
             .shingles_into(text, &mut scratch.shingle, &mut scratch.hashes)?;
         self.fill(&scratch.hashes, &mut scratch.bins, slots);
+        let shingles = count_distinct(&scratch.hashes, &mut scratch.distinct);
+        let exact = if shingles <= EXACT_SHINGLES {
+            let mut set = scratch.hashes.clone();
+            set.sort_unstable();
+            set.dedup();
+            set
+        } else {
+            Vec::new()
+        };
         Ok(SignOutcome {
-            shingles: count_distinct(&scratch.hashes, &mut scratch.distinct),
+            shingles,
             truncated,
+            exact,
         })
+    }
+
+    /// The sketch of one document, and whether its text was truncated.
+    pub(crate) fn sketch(&self, text: &str, scratch: &mut SignScratch) -> Result<(Sketch, bool)> {
+        let mut slots = vec![0; self.num_perm()];
+        let outcome = self.sign_into(text, scratch, &mut slots)?;
+        let (facts, fact_count) = scratch.fact_sample(FACT_SAMPLE);
+        let sketch = Sketch {
+            slots,
+            shingles: outcome.shingles,
+            facts: facts.to_vec(),
+            fact_count,
+            exact: outcome.exact,
+        };
+        Ok((sketch, outcome.truncated))
     }
 
     fn fill(&self, hashes: &[u64], bins: &mut Vec<u64>, slots: &mut [u32]) {
@@ -313,7 +353,33 @@ impl MinHasher {
             let bin = &mut bins[fast_range(h, k)];
             *bin = (*bin).min(h & 0xFFFF_FFFF);
         }
-        let seed = self.params.seed;
+        let filled = bins.iter().filter(|&&b| b != EMPTY).count();
+        // Probing costs about `k / filled` steps per empty bin; the first-hit
+        // table costs `filled`. The same result either way.
+        if filled * filled < k && k <= FIRST_HIT_TABLE_MAX {
+            let hits = self
+                .first_hits
+                .get_or_init(|| first_hits(self.params.seed, k));
+            let full: Vec<usize> = (0..k).filter(|&b| bins[b] != EMPTY).collect();
+            for (j, slot) in slots.iter_mut().enumerate() {
+                *slot = if bins[j] != EMPTY {
+                    bins[j] as u32
+                } else {
+                    let row = &hits[j * k..(j + 1) * k];
+                    let (attempt, src) = full
+                        .iter()
+                        .map(|&b| (row[b], b))
+                        .min()
+                        .expect("a document with shingles fills a bin");
+                    if attempt == u32::MAX {
+                        bins[fallback(bins, j)] as u32
+                    } else {
+                        bins[src] as u32
+                    }
+                };
+            }
+            return;
+        }
         for (j, slot) in slots.iter_mut().enumerate() {
             if bins[j] != EMPTY {
                 *slot = bins[j] as u32;
@@ -326,22 +392,54 @@ impl MinHasher {
             let mut attempt = 0u64;
             *slot = loop {
                 attempt += 1;
-                let probe = mix64(seed ^ mix64(((j as u64) << 32) | attempt));
-                let src = fast_range(probe, k);
+                let src = probe(self.params.seed, j, attempt, k);
                 if bins[src] != EMPTY {
                     break bins[src] as u32;
                 }
-                if attempt > 64 * k as u64 {
+                if attempt > PROBES_PER_SLOT * k as u64 {
                     // Astronomically unlikely: fall back to the next filled bin.
-                    let src = (1..k)
-                        .map(|d| (j + d) % k)
-                        .find(|&i| bins[i] != EMPTY)
-                        .unwrap_or(j);
-                    break bins[src] as u32;
+                    break bins[fallback(bins, j)] as u32;
                 }
             };
         }
     }
+}
+
+/// The bin that attempt `attempt` of empty bin `j` probes.
+#[inline]
+fn probe(seed: u64, j: usize, attempt: u64, k: usize) -> usize {
+    fast_range(mix64(seed ^ mix64(((j as u64) << 32) | attempt)), k)
+}
+
+/// The next filled bin after `j`, cyclically (`j` itself if none).
+fn fallback(bins: &[u64], j: usize) -> usize {
+    let k = bins.len();
+    (1..k)
+        .map(|d| (j + d) % k)
+        .find(|&i| bins[i] != u64::MAX)
+        .unwrap_or(j)
+}
+
+/// For every bin `j` and bin `b`, the first attempt (within the probe
+/// limit) at which `j`'s probe sequence reaches `b`; `u32::MAX` when it
+/// does not. An empty bin then borrows from the filled bin it reaches first:
+/// what probing finds, in `filled` steps instead of about `k / filled`.
+fn first_hits(seed: u64, k: usize) -> Vec<u32> {
+    let mut hits = vec![u32::MAX; k * k];
+    for j in 0..k {
+        let row = &mut hits[j * k..(j + 1) * k];
+        let mut missing = k;
+        let mut attempt = 0u64;
+        while missing > 0 && attempt <= PROBES_PER_SLOT * k as u64 {
+            attempt += 1;
+            let b = probe(seed, j, attempt, k);
+            if row[b] == u32::MAX {
+                row[b] = attempt as u32;
+                missing -= 1;
+            }
+        }
+    }
+    hits
 }
 
 #[cfg(test)]
@@ -388,6 +486,48 @@ mod tests {
         let sig = s.sign_shingles(&[42]).unwrap();
         assert!(sig.slots().iter().all(|&v| v == sig.slots()[0]));
         assert_eq!(sig, s.sign_shingles(&[42, 42, 42]).unwrap());
+    }
+
+    #[test]
+    fn sparse_densification_equals_probing() {
+        // Every pattern of a few filled bins: the first-hit table and the
+        // probe loop borrow the same values.
+        let signer = &signers()[0];
+        let k = signer.num_perm();
+        let mut x = 5u64;
+        for case in 0..400 {
+            let filled = 1 + case % 11;
+            let mut bins = vec![u64::MAX; k];
+            for _ in 0..filled {
+                x = mix64(x);
+                bins[fast_range(x, k)] = x >> 40;
+            }
+            let hashes: Vec<u64> = (0..k as u64)
+                .filter(|&b| bins[b as usize] != u64::MAX)
+                .map(|b| ((b * (1 << 32) / k as u64 + 1) << 32) | bins[b as usize])
+                .collect();
+            let mut table = vec![0u32; k];
+            let mut scratch = Vec::new();
+            signer.one_permutation(&hashes, &mut scratch, &mut table);
+            assert_eq!(
+                &scratch, &bins,
+                "case {case}: the hashes fill the intended bins"
+            );
+            // The probe loop, written out.
+            let probed: Vec<u32> = (0..k)
+                .map(|j| {
+                    if bins[j] != u64::MAX {
+                        return bins[j] as u32;
+                    }
+                    (1..)
+                        .map(|a| probe(signer.params.seed, j, a, k))
+                        .find(|&b| bins[b] != u64::MAX)
+                        .map(|b| bins[b] as u32)
+                        .unwrap()
+                })
+                .collect();
+            assert_eq!(table, probed, "case {case}");
+        }
     }
 
     #[test]

@@ -3,9 +3,11 @@
 
 mod minhash;
 mod simhash;
+mod sketches;
 
 pub use minhash::{MinHasher, Signature};
 pub use simhash::{hamming_distance, similarity_of_distance, SimHasher};
+pub use sketches::{Columns, Sketch, SketchRef, Sketches, EXACT_SHINGLES, FACT_SAMPLE};
 
 pub(crate) use minhash::SignScratch;
 
@@ -110,6 +112,63 @@ pub(crate) fn containment_from_jaccard(j: Estimate, size_a: u32, size_b: u32) ->
     }
 }
 
+impl SketchRef<'_> {
+    /// How far the two documents' facts agree (`None`: fewer than
+    /// `min_facts` can be judged): the estimated share of the facts of the
+    /// document with fewer of them that the other one also has.
+    pub fn facts_with(&self, other: &SketchRef<'_>, min_facts: u32) -> Option<f64> {
+        fact_agreement(
+            self.facts,
+            self.fact_count,
+            other.facts,
+            other.fact_count,
+            min_facts as usize,
+        )
+    }
+
+    /// Jaccard similarity and containment (of the smaller document in the
+    /// larger) of the two documents' shingle sets: exact when both are short
+    /// enough to carry their sets ([`EXACT_SHINGLES`]), estimated from the
+    /// signatures otherwise.
+    pub fn similarity(&self, other: &SketchRef<'_>) -> (Estimate, Estimate) {
+        if !self.exact.is_empty() && !other.exact.is_empty() {
+            let both = sorted_intersection(self.exact, other.exact) as f64;
+            let (a, b) = (self.exact.len() as f64, other.exact.len() as f64);
+            let exact = |value: f64| Estimate {
+                value,
+                std_error: 0.0,
+            };
+            return (exact(both / (a + b - both)), exact(both / a.min(b)));
+        }
+        let j = matching_share(self.slots, other.slots);
+        let je = Estimate {
+            value: j,
+            std_error: jaccard_std_error(j, self.slots.len()),
+        };
+        (
+            je,
+            containment_from_jaccard(je, self.shingles, other.shingles),
+        )
+    }
+}
+
+/// Number of values two ascending, distinct slices share.
+fn sorted_intersection(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
 /// How far the facts (names, numbers) of two documents agree: the estimated
 /// share of the facts of the document with fewer of them that the other one
 /// also has, from their bottom-`k` samples (ascending, distinct; `count` is the
@@ -150,21 +209,6 @@ pub(crate) fn fact_agreement(
         }
     }
     (seen >= min_facts.max(1)).then(|| hit as f64 / seen as f64)
-}
-
-/// The SplitMix64 finaliser: a fast bijective mixer for deriving per-slot
-/// seeds and densification probes from one seed.
-#[inline]
-pub(crate) fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Maps the high 32 bits of `h` onto `0..n` without a division (Lemire 2019).
-#[inline]
-pub(crate) fn fast_range(h: u64, n: usize) -> usize {
-    (((h >> 32) * n as u64) >> 32) as usize
 }
 
 #[cfg(test)]
@@ -211,14 +255,5 @@ mod tests {
             fact_agreement(&[1, 2, 3, 50], 4, &[1, 2, 3, 10], 100, 3),
             Some(1.0)
         );
-    }
-
-    #[test]
-    fn fast_range_stays_in_range() {
-        for n in [1, 7, 128, 1000] {
-            for h in [0, 1, u64::MAX, 0x8000_0000_0000_0000, 12345678901234] {
-                assert!(fast_range(h, n) < n);
-            }
-        }
     }
 }

@@ -101,7 +101,7 @@ impl SimHasher {
         }
         let mut acc = [0f64; 64];
         for &(h, w) in features {
-            add(&mut acc, super::mix64(h ^ self.seed), f64::from(w));
+            add(&mut acc, crate::hash::mix64(h ^ self.seed), f64::from(w));
         }
         Ok(sign_bits(&acc))
     }

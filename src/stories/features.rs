@@ -17,12 +17,9 @@
 //! [`StoryConfig::fact_weight`](crate::StoryConfig) times a word. The
 //! corpus-level IDF weighting happens in [`super::cluster`].
 
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
-
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::lsh::KeyHasher;
+use crate::hash::Set;
 use crate::text::{for_each_token, TokenScratch};
 
 const WORD: u64 = 0x5744_5f57_4f52_4431;
@@ -35,7 +32,7 @@ pub(crate) struct FeatureExtractor {
     seed: u64,
     title_weight: f32,
     fact_weight: f32,
-    stop: HashSet<u64, BuildHasherDefault<KeyHasher>>,
+    stop: Set<u64>,
 }
 
 /// Reusable buffers for feature extraction.

@@ -1,10 +1,350 @@
-//! The story tier: every outlet's article about one event, above the copy groups.
+//! The story tier: every outlet's article about one event, above the copy
+//! groups. Stages, in data-flow order:
+//!
+//! | stage | module | what it does |
+//! |---|---|---|
+//! | features | [`features`] | content words, names and entity runs, numbers, title |
+//! | weighting | [`weight`] | TF-IDF unit vectors, key terms, the time prior |
+//! | blocking | [`block`] | candidate pairs sharing key terms within the horizon |
+//! | linkage | [`link`] | average linkage, one connected component at a time |
 
-mod cluster;
+pub(crate) mod block;
 mod features;
+pub(crate) mod link;
 mod stopwords;
+pub(crate) mod weight;
 
-pub use cluster::StoryStats;
+use rayon::prelude::*;
 
-pub(crate) use cluster::{cluster_stories, dot, parse_day, StoryDoc};
+use crate::article::Day;
+use crate::config::StoryConfig;
+use crate::copies::components;
+use crate::hash::Map;
+
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
+pub(crate) use link::{average_link, dot};
+pub(crate) use weight::{top_terms, weigh, Frequencies, TimePrior, Vector};
+
+use block::{candidate_pairs, Blocking};
+
+/// One document of the story tier (a copy group's representative).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StoryDoc<'a> {
+    pub(crate) title: Option<&'a str>,
+    pub(crate) text: &'a str,
+    pub(crate) day: Option<Day>,
+}
+
+/// Counters of one story clustering run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoryStats {
+    /// Documents clustered (one per copy group).
+    pub documents: u64,
+    /// Candidate pairs from key-term blocking.
+    pub candidates: u64,
+    /// Candidate pairs with a positive similarity.
+    pub linked: u64,
+    /// Blocking keys (a term in a time span) too common to expand: a word
+    /// every article of the span uses is not evidence of one event.
+    pub skipped_terms: u64,
+    /// Merges made by the clustering.
+    pub merges: u64,
+}
+
+/// Document frequencies: how many of the documents carry each feature.
+pub(crate) fn document_frequencies(bags: &[Vector]) -> Map<u64, u32> {
+    let mut keys: Vec<u64> = bags.iter().flat_map(|b| b.iter().map(|e| e.0)).collect();
+    keys.par_sort_unstable();
+    keys.chunk_by(|a, b| a == b)
+        .map(|run| (run[0], run.len() as u32))
+        .collect()
+}
+
+/// The similarity of two story documents: the cosine of their vectors,
+/// discounted by the time prior; 0 beyond the horizon.
+pub(crate) fn pair_similarity(
+    prior: &TimePrior,
+    a: (&[(u64, f32)], Option<Day>),
+    b: (&[(u64, f32)], Option<Day>),
+) -> f64 {
+    if let (Some(x), Some(y), Some(h)) = (a.1, b.1, prior.horizon()) {
+        if x.days().abs_diff(y.days()) > h {
+            return 0.0;
+        }
+    }
+    dot(a.0, b.0) * prior.between(a.1, b.1)
+}
+
+/// Average linkage on each connected component of the pairs at or above
+/// `threshold` of `sims` (pairs of `0..n`); the label of each document (the
+/// smallest document of its cluster) and the number of merges.
+pub(crate) fn link_components(
+    n: usize,
+    sims: &[(u32, u32, f64)],
+    threshold: f64,
+) -> (Vec<u32>, u64) {
+    let strong: Vec<(u32, u32)> = sims
+        .iter()
+        .filter(|e| e.2 >= threshold)
+        .map(|e| (e.0, e.1))
+        .collect();
+    let parts = components(n, &strong);
+    // Each pair goes to the component of its ends (when both are in one).
+    let mut part_of = vec![u32::MAX; n];
+    for (p, members) in parts.iter().enumerate() {
+        for &m in members {
+            part_of[m as usize] = p as u32;
+        }
+    }
+    let mut local_sims: Vec<Vec<(u32, u32, f64)>> = vec![Vec::new(); parts.len()];
+    for &(a, b, s) in sims {
+        let p = part_of[a as usize];
+        if p != u32::MAX && p == part_of[b as usize] {
+            local_sims[p as usize].push((a, b, s));
+        }
+    }
+    let results: Vec<(Vec<u32>, u64)> = parts
+        .par_iter()
+        .zip(local_sims)
+        .map(|(members, sims)| {
+            // Members ascend, so local numbers keep the document order.
+            let local = |d: u32| members.binary_search(&d).expect("a member") as u32;
+            let sims: Vec<(u32, u32, f64)> = sims
+                .iter()
+                .map(|&(a, b, s)| (local(a), local(b), s))
+                .collect();
+            average_link(members.len(), &sims, threshold)
+        })
+        .collect();
+    let mut labels: Vec<u32> = (0..n as u32).collect();
+    let mut merges = 0;
+    for (members, (local, m)) in parts.iter().zip(results) {
+        merges += m;
+        for (i, &l) in local.iter().enumerate() {
+            labels[members[i] as usize] = members[l as usize];
+        }
+    }
+    (labels, merges)
+}
+
+/// Clusters `docs` (in id order); returns a cluster label per document (the
+/// smallest document index of its cluster) and counters.
+pub(crate) fn cluster_stories(
+    docs: &[StoryDoc<'_>],
+    config: &StoryConfig,
+    seed: u64,
+) -> (Vec<u32>, StoryStats) {
+    let n = docs.len();
+    let mut stats = StoryStats {
+        documents: n as u64,
+        ..Default::default()
+    };
+    if n < 2 {
+        return ((0..n as u32).collect(), stats);
+    }
+    let vectors = vectors(docs, config, seed);
+    let blocking = Blocking::new(config);
+    let terms: Vec<Vec<u64>> = vectors
+        .par_iter()
+        .map(|v| top_terms(v, blocking.top_terms()))
+        .collect();
+    let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
+    let (pairs, skipped) = candidate_pairs(&blocking, &terms, &days);
+    stats.skipped_terms = skipped;
+    stats.candidates = pairs.len() as u64;
+    let prior = TimePrior::new(config);
+    let sims: Vec<(u32, u32, f64)> = pairs
+        .par_iter()
+        .filter_map(|&(a, b)| {
+            let (x, y) = (a as usize, b as usize);
+            let s = pair_similarity(&prior, (&vectors[x], days[x]), (&vectors[y], days[y]));
+            (s > 0.0).then_some((a, b, s))
+        })
+        .collect();
+    stats.linked = sims.len() as u64;
+    let (labels, merges) = link_components(n, &sims, config.threshold);
+    stats.merges = merges;
+    (labels, stats)
+}
+
+/// The unit TF-IDF vectors of `docs`, IDF over `docs` themselves.
+pub(crate) fn vectors(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Vec<Vector> {
+    let fx = FeatureExtractor::new(seed, config.title_weight as f32, config.fact_weight as f32);
+    let bags: Vec<Vector> = docs
+        .par_iter()
+        .map_init(FeatureScratch::default, |scratch, d| {
+            let mut out = Vec::new();
+            fx.extract(d.title, d.text, scratch, &mut out);
+            out
+        })
+        .collect();
+    let df = document_frequencies(&bags);
+    let n = docs.len() as u64;
+    bags.par_iter()
+        .map(|bag| {
+            weigh(
+                bag,
+                |k| df.get(&k).copied().unwrap_or(0),
+                n,
+                Frequencies::Final,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod corpus_tests {
+    use super::*;
+    use crate::io::{read_input, ReadOptions};
+    use std::collections::HashMap;
+
+    /// Share of gold same-story pairs that key-term blocking proposes, on the
+    /// labelled corpora in `../shared` (skipped when absent).
+    #[test]
+    fn candidate_recall_on_labelled_corpora() {
+        for (corpus, floor) in [("ecbplus", 0.85), ("allsides_roundups", 0.60)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/corpora")
+                .join(corpus)
+                .join("docs.jsonl");
+            if !path.exists() {
+                eprintln!("skipped: {} is not available", path.display());
+                continue;
+            }
+            let (articles, _) = read_input(&path, ReadOptions::default()).unwrap();
+            let gold: Vec<String> = std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["story"].to_string())
+                .collect();
+            let docs: Vec<StoryDoc<'_>> = articles
+                .iter()
+                .map(|a| StoryDoc {
+                    title: a.title.as_deref(),
+                    text: &a.text,
+                    day: None,
+                })
+                .collect();
+            let config = StoryConfig::default();
+            let vectors = vectors(&docs, &config, crate::DEFAULT_SEED);
+            let blocking = Blocking::new(&config);
+            let terms: Vec<Vec<u64>> = vectors
+                .iter()
+                .map(|v| top_terms(v, config.top_terms))
+                .collect();
+            let (pairs, _) = candidate_pairs(&blocking, &terms, &vec![None; docs.len()]);
+            let same = |&(a, b): &(u32, u32)| gold[a as usize] == gold[b as usize];
+            let found = pairs.iter().filter(|p| same(p)).count();
+            let mut sizes: HashMap<&str, u64> = HashMap::new();
+            for g in &gold {
+                *sizes.entry(g).or_default() += 1;
+            }
+            let total: u64 = sizes.values().map(|&c| c * (c - 1) / 2).sum();
+            let recall = found as f64 / total as f64;
+            eprintln!(
+                "{corpus}: {} candidate pairs, {found} of {total} gold pairs (recall {recall:.3})",
+                pairs.len()
+            );
+            assert!(recall >= floor, "{corpus}: candidate recall {recall}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod lee_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Rank correlation of the story similarity with the human similarity
+    /// ratings of Lee et al. (2005), IDF fitted on the Lee background corpus
+    /// plus the 50 rated documents (skipped when `../shared` is absent).
+    #[test]
+    fn similarity_ranks_like_humans_on_lee50() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+        let (Ok(docs50), Ok(background), Ok(pairs)) = (
+            std::fs::read_to_string(dir.join("lee50/docs.jsonl")),
+            std::fs::read_to_string(dir.join("lee_background/docs.jsonl")),
+            std::fs::read_to_string(dir.join("lee50/pairs.tsv")),
+        ) else {
+            eprintln!("skipped: ../shared/corpora/lee50 is not available");
+            return;
+        };
+        let parse = |s: &str| -> Vec<(String, String)> {
+            s.lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    (
+                        v["id"].as_str().unwrap().to_owned(),
+                        v["text"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let mut all = parse(&docs50);
+        let rated = all.len();
+        all.extend(parse(&background));
+        let docs: Vec<StoryDoc<'_>> = all
+            .iter()
+            .map(|(_, t)| StoryDoc {
+                title: None,
+                text: t,
+                day: None,
+            })
+            .collect();
+        let vectors = vectors(&docs, &StoryConfig::default(), crate::DEFAULT_SEED);
+        let index: HashMap<&str, usize> = all[..rated]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.0.as_str(), i))
+            .collect();
+        let mut ours = Vec::new();
+        let mut human = Vec::new();
+        for line in pairs.lines().filter(|l| !l.starts_with("id1")) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let (a, b) = (index[f[0]], index[f[1]]);
+            ours.push(dot(&vectors[a], &vectors[b]));
+            human.push(f[2].parse::<f64>().unwrap());
+        }
+        let rho = spearman(&ours, &human);
+        let r = pearson(&ours, &human);
+        eprintln!(
+            "lee50: correlation with human ratings over {} pairs: Pearson {r:.3}, Spearman {rho:.3}",
+            ours.len()
+        );
+        // Floors a little under the measured values (Pearson 0.60, Spearman
+        // 0.30; most pairs are unrelated and tie near 0, which caps the rank
+        // correlation): a regression in the features fails here.
+        assert!(r > 0.5 && rho > 0.25, "lee50: Pearson {r}, Spearman {rho}");
+    }
+
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i + 1;
+            while j < idx.len() && v[idx[j]] == v[idx[i]] {
+                j += 1;
+            }
+            for &k in &idx[i..j] {
+                r[k] = (i + j - 1) as f64 / 2.0;
+            }
+            i = j;
+        }
+        r
+    }
+
+    fn spearman(a: &[f64], b: &[f64]) -> f64 {
+        pearson(&ranks(a), &ranks(b))
+    }
+
+    fn pearson(ra: &[f64], rb: &[f64]) -> f64 {
+        let n = ra.len() as f64;
+        let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+        let cov: f64 = ra.iter().zip(rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
+    }
+}

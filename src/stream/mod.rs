@@ -6,10 +6,10 @@
 //! story state:
 //!
 //! - **Copy groups.** A new article joins the group of the best verified copy
-//!   whose leader (the group's longest version) it stays close to, with the
+//!   whose representative (the group's longest version) it stays close to, with the
 //!   same verification and drift guard as the batch
 //!   [`Clusterer`](crate::Clusterer). When it verifies against two groups
-//!   whose leaders are close to each other, the groups merge.
+//!   whose representatives are close to each other, the groups merge.
 //! - **Stories.** An article that starts a new copy group is weighed as a
 //!   TF-IDF vector (IDF over every copy group seen so far) and joins the story
 //!   whose *average* similarity to it (the batch tier's average linkage,
@@ -27,12 +27,11 @@
 //! order give the same assignments, and a snapshot taken halfway
 //! ([`Stream::save`]) continues exactly as the uninterrupted stream would.
 
-mod persist;
+mod format;
 mod story;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::hash::BuildHasherDefault;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -40,16 +39,14 @@ use serde::{Deserialize, Serialize};
 use crate::article::Article;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::index::{CopyIndex, Sketch};
-use crate::lsh::KeyHasher;
-use crate::sketch::SignScratch;
-use crate::stories::{parse_day, FeatureExtractor, FeatureScratch};
+use crate::hash::Map;
+use crate::index::CopyIndex;
+use crate::sketch::{SignScratch, Sketch};
+use crate::stories::{FeatureExtractor, FeatureScratch, TimePrior};
 use crate::text::truncate_to_boundary;
 
 pub(crate) use story::StoryState;
 use story::{Centroid, Weighed};
-
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
 /// A new copy group is scored against at most this many candidate stories,
 /// those sharing the most key terms with it: one article names one event,
@@ -58,6 +55,15 @@ const MAX_CANDIDATE_STORIES: usize = 16;
 
 /// An article without a usable date.
 pub(crate) const NO_DAY: i64 = i64::MIN;
+
+/// An article's day as the stream keeps it (`NO_DAY` when undated or
+/// unreadable), and whether its date was unreadable.
+fn day_of(article: &Article) -> (i64, bool) {
+    match article.day() {
+        Ok(day) => (day.map_or(NO_DAY, |d| i64::from(d.days())), false),
+        Err(_) => (NO_DAY, true),
+    }
+}
 
 /// How long articles stay in a [`Stream`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,7 +118,7 @@ pub struct Assignment {
     pub copy: String,
     /// Its story's id (the story's first article).
     pub story: String,
-    /// Similarity to the copy group's leader (1 when it starts the group).
+    /// Similarity to the copy group's representative (1 when it starts the group).
     pub copy_score: f32,
     /// Average similarity to the story's copy groups (1 when it starts the
     /// story; the story's when it joined an existing copy group).
@@ -189,6 +195,8 @@ pub struct StreamStats {
     pub story_merges: u64,
     /// Stories frozen by the window.
     pub frozen: u64,
+    /// Articles whose date could not be read, taken as undated.
+    pub bad_dates: u64,
 }
 
 /// A copy group of the stream.
@@ -197,7 +205,7 @@ pub(crate) struct Group {
     /// First article: the group's name.
     pub(crate) first: u32,
     /// Longest version: what new members are verified against.
-    pub(crate) leader: u32,
+    pub(crate) representative: u32,
     /// Story (resolve with `Stream::story_root`).
     pub(crate) story: u32,
     /// Itself, or the group it was merged into.
@@ -225,6 +233,7 @@ pub struct Stream {
     pub(crate) index: CopyIndex,
     pub(crate) window: Window,
     features: FeatureExtractor,
+    prior: TimePrior,
     /// Copy group of each document number (resolve with `group_root`).
     pub(crate) doc_group: Vec<u32>,
     /// Window key of each document number: its day, or its arrival number.
@@ -261,7 +270,7 @@ struct Plan {
     /// Join this copy group (root) with this score, merging these others.
     join: Option<(u32, f32)>,
     merge_groups: Vec<u32>,
-    /// The new leader when the article is longer than the group's.
+    /// The new representative when the article is longer than the group's.
     lead: bool,
     /// For a new copy group: its weighed features and story decision.
     weighed: Option<Weighed>,
@@ -289,7 +298,9 @@ impl Stream {
             c.stories.title_weight as f32,
             c.stories.fact_weight as f32,
         );
+        let prior = TimePrior::new(&c.stories);
         Ok(Stream {
+            prior,
             index,
             window,
             features,
@@ -415,11 +426,7 @@ impl Stream {
         let sketch = self
             .index
             .sketch(&article.text, &mut SignScratch::default())?;
-        let day = article
-            .date
-            .as_deref()
-            .and_then(parse_day)
-            .unwrap_or(NO_DAY);
+        let (day, _) = day_of(article);
         let latest = if day != NO_DAY {
             self.latest_day.max(day)
         } else {
@@ -583,12 +590,12 @@ impl Stream {
             .collect();
         touched.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
         touched.dedup_by_key(|e| e.0);
-        // Join the group whose leader the article stays closest to.
+        // Join the group whose representative the article stays closest to.
         let join = touched
             .iter()
             .filter_map(|&(g, _)| {
-                let leader = self.index.sketch_of(self.groups[g as usize].leader);
-                verifier.close(leader, me).map(|s| (g, s))
+                let representative = self.index.sketch_of(self.groups[g as usize].representative);
+                verifier.close(representative, me).map(|s| (g, s))
             })
             .max_by(|a, b| {
                 a.1.total_cmp(&b.1).then(
@@ -598,19 +605,21 @@ impl Stream {
                 )
             });
         if let Some((target, score)) = join {
-            // The joined group's leader is its longest version, the article
+            // The joined group's representative is its longest version, the article
             // itself when it is longer; another group touched merges in when
-            // its leader stays close to that one.
-            let old = self.index.sketch_of(self.groups[target as usize].leader);
+            // its representative stays close to that one.
+            let old = self
+                .index
+                .sketch_of(self.groups[target as usize].representative);
             let lead = me.shingles > old.shingles;
-            let leader = if lead { me } else { old };
+            let representative = if lead { me } else { old };
             let merge_groups = touched
                 .iter()
                 .map(|e| e.0)
                 .filter(|&g| g != target)
                 .filter(|&g| {
-                    let other = self.index.sketch_of(self.groups[g as usize].leader);
-                    verifier.close(leader, other).is_some()
+                    let other = self.index.sketch_of(self.groups[g as usize].representative);
+                    verifier.close(representative, other).is_some()
                 })
                 .collect();
             return Plan {
@@ -698,7 +707,7 @@ impl Stream {
             .map(|(s, _)| {
                 let st = &self.stories[s as usize];
                 let avg = st.centroid.dot(&w.vector) / f64::from(st.size)
-                    * story::decay(day, st.last_day, cfg.half_life_days);
+                    * story::decay(&self.prior, day, st.last_day);
                 (s, avg)
             })
             .filter(|&(_, avg)| avg >= cfg.threshold)
@@ -723,7 +732,7 @@ impl Stream {
                 let o = &self.stories[s as usize];
                 let sum = b.centroid.dot(&o.centroid.0) + o.centroid.dot(&w.vector);
                 let avg = sum / (f64::from(b.size + 1) * f64::from(o.size))
-                    * story::decay(joined_day, o.last_day, cfg.half_life_days);
+                    * story::decay(&self.prior, joined_day, o.last_day);
                 avg >= cfg.threshold
             })
             .map(|&(s, _)| s)
@@ -734,11 +743,8 @@ impl Stream {
     /// Applies a plan: the only place the state changes when an article is added.
     fn apply(&mut self, article: &Article, sketch: &Sketch) -> Assignment {
         let mut events = Vec::new();
-        let day = article
-            .date
-            .as_deref()
-            .and_then(parse_day)
-            .unwrap_or(NO_DAY);
+        let (day, bad_date) = day_of(article);
+        self.stats.bad_dates += u64::from(bad_date);
         if day != NO_DAY && day > self.latest_day {
             self.latest_day = day;
         }
@@ -756,7 +762,7 @@ impl Stream {
         let (group, copy_score, story, story_score) = match plan.join {
             Some((g, score)) => {
                 if plan.lead {
-                    self.groups[g as usize].leader = d;
+                    self.groups[g as usize].representative = d;
                 }
                 for &other in &plan.merge_groups {
                     self.merge_groups(g, other, &mut events);
@@ -792,7 +798,7 @@ impl Stream {
                 };
                 self.groups.push(Group {
                     first: d,
-                    leader: d,
+                    representative: d,
                     story: s,
                     parent: g,
                 });
@@ -842,15 +848,15 @@ impl Stream {
             }
         };
         let (kept, gone) = older(a, b, self);
-        let la = self.groups[a as usize].leader;
-        let lb = self.groups[b as usize].leader;
+        let la = self.groups[a as usize].representative;
+        let lb = self.groups[b as usize].representative;
         let longer = if self.index.sketch_of(lb).shingles > self.index.sketch_of(la).shingles {
             lb
         } else {
             la
         };
         self.groups[gone as usize].parent = kept;
-        self.groups[kept as usize].leader = longer;
+        self.groups[kept as usize].representative = longer;
         self.stats.copy_merges += 1;
         events.push(Event::CopyGroupsMerged {
             kept: self.group_name(kept).to_owned(),

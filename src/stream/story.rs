@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use super::NO_DAY;
+use crate::stories::{top_terms, weigh, Frequencies, TimePrior};
 
 /// A story keeps at most this many centroid terms (the heaviest). A story of
 /// a few dozen copy groups has far fewer; the cap bounds memory for the rare
@@ -76,39 +77,16 @@ pub(crate) struct Weighed {
 
 impl Weighed {
     /// Weighs a bag (sorted by key, raw counts) with `df(key)` copy groups
-    /// carrying each feature out of `n`, this article counted in both.
-    ///
-    /// IDF is `ln((n + 1) / max(df, 2))`: the batch tier's `ln(n / df)` for a
-    /// feature already shared, and for a feature only this article has so far
-    /// the weight it will have once one more article shares it. The batch
-    /// tier drops such features (they cannot link anything), but a stream
-    /// cannot know which will stay alone: the first report of an event is the
-    /// first to name it.
+    /// carrying each feature out of `n`, this article counted in both, as
+    /// frequencies known so far ([`Frequencies::SoFar`]).
     pub(crate) fn new(
         bag: Vec<(u64, f32)>,
         df: impl Fn(u64) -> u32,
         n: u64,
-        top_terms: usize,
+        top_terms_wanted: usize,
     ) -> Self {
-        let n = n as f32;
-        let mut vector: Vec<(u64, f32)> = bag
-            .iter()
-            .map(|&(k, tf)| {
-                let idf = ((n + 1.0) / df(k).max(2) as f32).ln();
-                (k, (1.0 + tf.ln()) * idf)
-            })
-            .collect();
-        let norm = vector.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            for e in &mut vector {
-                e.1 /= norm;
-            }
-        }
-        let mut top: Vec<(u64, f32)> = vector.clone();
-        top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        top.truncate(top_terms);
-        let mut top: Vec<u64> = top.into_iter().map(|e| e.0).collect();
-        top.sort_unstable();
+        let vector = weigh(&bag, df, n, Frequencies::SoFar);
+        let top = top_terms(&vector, top_terms_wanted);
         Weighed {
             raw_keys: bag,
             vector,
@@ -176,13 +154,12 @@ impl StoryState {
     }
 }
 
-/// `0.5^(days apart / half_life)`; 1 when either side is undated or the
-/// half-life is 0.
-pub(crate) fn decay(day: i64, other: i64, half_life: f64) -> f64 {
-    if day == NO_DAY || other == NO_DAY || half_life <= 0.0 {
+/// The time prior's factor between two stream days; 1 when either is undated.
+pub(crate) fn decay(prior: &TimePrior, day: i64, other: i64) -> f64 {
+    if day == NO_DAY || other == NO_DAY {
         1.0
     } else {
-        0.5f64.powf(day.abs_diff(other) as f64 / half_life)
+        prior.factor(u32::try_from(day.abs_diff(other)).unwrap_or(u32::MAX))
     }
 }
 
@@ -217,19 +194,9 @@ mod tests {
     }
 
     #[test]
-    fn weighing_gives_unit_vectors_and_rare_terms_more_weight() {
-        let bag = vec![(1, 1.0), (2, 1.0)];
-        let w = Weighed::new(bag, |k| if k == 1 { 50 } else { 1 }, 100, 1);
-        let norm: f32 = w.vector.iter().map(|e| e.1 * e.1).sum();
-        assert!((norm - 1.0).abs() < 1e-5);
-        assert!(w.vector[1].1 > w.vector[0].1);
-        assert_eq!(w.top, vec![2]);
-    }
-
-    #[test]
-    fn decay_halves_per_half_life() {
-        assert_eq!(decay(10, 3, 7.0), 0.5);
-        assert_eq!(decay(NO_DAY, 3, 7.0), 1.0);
-        assert_eq!(decay(10, 3, 0.0), 1.0);
+    fn decay_of_undated_days_is_one() {
+        let prior = TimePrior::new(&crate::StoryConfig::default());
+        assert_eq!(decay(&prior, 10, 3), prior.factor(7));
+        assert_eq!(decay(&prior, NO_DAY, 3), 1.0);
     }
 }

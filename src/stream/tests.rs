@@ -5,7 +5,7 @@ fn words(seed: u64, n: usize) -> String {
     let mut x = seed;
     (0..n)
         .map(|_| {
-            x = crate::sketch::mix64(x.wrapping_add(1));
+            x = crate::hash::mix64(x.wrapping_add(1));
             (0..6)
                 .map(|i| char::from(b'a' + ((x >> (i * 8)) % 26) as u8))
                 .collect::<String>()
@@ -92,7 +92,7 @@ fn filler(seed: u64, n: usize) -> String {
     let mut x = seed;
     (0..n)
         .map(|_| {
-            x = crate::sketch::mix64(x.wrapping_add(1));
+            x = crate::hash::mix64(x.wrapping_add(1));
             vocab[(x % vocab.len() as u64) as usize]
         })
         .collect::<Vec<_>>()

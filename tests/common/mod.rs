@@ -127,3 +127,80 @@ pub(crate) fn version(r: &mut Rng, text: &str) -> (String, &'static str) {
         _ => (text.to_owned(), "exact"),
     }
 }
+
+/// A made-up name: a capitalised pseudo-word.
+fn name(r: &mut Rng) -> String {
+    let mut w = String::new();
+    for _ in 0..2 + r.below(2) {
+        w.push_str(SYLLABLES[r.below(SYLLABLES.len() as u64) as usize]);
+    }
+    let mut c = w.chars();
+    let first = c.next().unwrap().to_ascii_uppercase();
+    format!("{first}{}", c.as_str())
+}
+
+/// A templated wire report of one of a few families (market close, match
+/// result, weather, court brief): reports of one family about different
+/// events share most of their wording and differ in their names and
+/// numbers, the usual source of false copy merges.
+pub(crate) fn templated(r: &mut Rng) -> String {
+    let (a, b, c) = (name(r), name(r), name(r));
+    let (x, y, z) = (r.below(900) + 10, r.below(90) + 1, r.below(9000) + 100);
+    let body = match r.below(4) {
+        0 => format!(
+            "Shares in {a} {b} closed {y} cents higher at {x} dollars on Tuesday on the {c} exchange. \
+             Trading volume reached {z} thousand shares, above the average of the past month, \
+             dealers said. Analysts at {c} said the company remained on track to meet its targets \
+             for the year and kept their rating on the stock unchanged."
+        ),
+        1 => format!(
+            "{a} beat {b} by {y} points to {x} in front of a crowd of {z} at {c} Park on Saturday. \
+             The home side led at the break and never looked back, the coach said after the match. \
+             The result lifts {a} to third place in the table with four games left to play this season."
+        ),
+        2 => format!(
+            "The weather service in {a} expects rain across the {b} region on Monday with highs of {y} \
+             degrees and winds of up to {x} kilometres an hour near {c}. Drivers were told to take care \
+             on coastal roads, and the warning stays in place until {z} on Tuesday evening."
+        ),
+        _ => format!(
+            "A court in {a} sentenced {b} {c} to {y} months in prison on Thursday for fraud worth {x} \
+             thousand dollars. The judge said the offences had caused real harm to {z} customers and \
+             ordered the money to be repaid within a year of the release from custody."
+        ),
+    };
+    let words = 20 + r.below(40) as usize;
+    format!("{body}\n{}", article(r, words))
+}
+
+/// A seeded corpus of `n` articles with gold copy groups: new articles,
+/// templated reports (one in `templated_one_in`) and syndicated versions
+/// (one in four) of earlier ones; some dated within a few months. Ids are
+/// given in a scrambled order.
+pub(crate) fn generated(seed: u64, n: usize, templated_one_in: u64) -> Vec<storyhash::Article> {
+    let mut r = Rng(seed);
+    let mut texts: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let text = if !texts.is_empty() && r.below(4) == 0 {
+            let j = r.below(texts.len() as u64) as usize;
+            version(&mut r, &texts[j]).0
+        } else if r.below(templated_one_in) == 0 {
+            templated(&mut r)
+        } else {
+            let words = 80 + r.below(300) as usize;
+            article(&mut r, words)
+        };
+        texts.push(text.clone());
+        let id = format!("g{:08x}", (i as u32).wrapping_mul(0x9E37_79B9));
+        let mut a = storyhash::Article::new(id, text);
+        if r.below(3) > 0 {
+            a = a.with_date(format!("2024-{:02}-{:02}", 1 + r.below(4), 1 + r.below(28)));
+        }
+        if r.below(2) == 0 {
+            a = a.with_title(article(&mut r, 6));
+        }
+        out.push(a);
+    }
+    out
+}

@@ -1,8 +1,11 @@
-//! Stream snapshots: format version 2, the index sections of version 1
-//! followed by the stream state.
+//! The snapshot format of a [`Stream`], inside the shared envelope of
+//! [`persist`](crate::persist): the body of a copy index snapshot followed
+//! by the stream state.
 
-/* Stream section, all integers little-endian (n documents, G groups,
-S stories, C centroid entries, T story terms, D document frequencies):
+/* Body, format version 4 (version 2 lacked the index's exact sets; it is
+refused): the copy index body (see src/index/format.rs), then a u64 length L
+and L bytes of stream state, all integers little-endian (n documents, G
+groups, S stories, C centroid entries, T story terms, D document frequencies):
 
 4               length P of the postcard `StateHeader` that follows
 P               StateHeader: window, latest day, weighed count, counters,
@@ -26,9 +29,10 @@ use super::{Group, Stream, StreamStats, Window};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::index::CopyIndex;
+use crate::index::{read_body, write_body};
 use crate::persist::{
-    decode_bytes, decode_file, encode_to, encode_with, le_words, put_le as put, require_config,
-    write_atomic, Owned,
+    decode_bytes, decode_file, encode, le_words, put_le as put, require_config, write_atomic,
+    Source,
 };
 
 const MAX_STATE_HEADER: usize = 4 << 10;
@@ -116,7 +120,7 @@ impl Stream {
         for g in &self.groups {
             put(
                 &mut out,
-                [g.first, g.leader, g.story, g.parent],
+                [g.first, g.representative, g.story, g.parent],
                 u32::to_le_bytes,
             );
         }
@@ -144,10 +148,22 @@ impl Stream {
         out
     }
 
-    /// The stream as snapshot bytes (format version 2: the copy index, then
-    /// the stream state).
+    /// The snapshot format version this build writes and reads.
+    pub const FORMAT_VERSION: u32 = 4;
+
+    /// Versions it recognises: its own, and a copy index's (refused with a
+    /// clear error: it holds no stream state).
+    const READS: [u32; 2] = [Self::FORMAT_VERSION, CopyIndex::FORMAT_VERSION];
+
+    /// The stream as snapshot bytes (the copy index, then the stream state).
     pub fn to_bytes(&self) -> Vec<u8> {
-        encode_with(&self.index.parts(), Some(&self.encode_state()))
+        let state = self.encode_state();
+        encode(Vec::new(), Self::FORMAT_VERSION, |out| {
+            write_body(out, &self.index.parts())?;
+            out.bytes(&(state.len() as u64).to_le_bytes())?;
+            out.bytes(&state)
+        })
+        .expect("writing to memory cannot fail")
     }
 
     /// Saves a snapshot to `path`, atomically (a temporary file beside it,
@@ -157,7 +173,13 @@ impl Stream {
     /// [`Error::Io`] naming the file when it cannot be written.
     pub fn save(&self, path: &Path) -> Result<()> {
         let state = self.encode_state();
-        write_atomic(path, |w| encode_to(&self.index.parts(), Some(&state), w))
+        write_atomic(path, |w| {
+            encode(w, Self::FORMAT_VERSION, |out| {
+                write_body(out, &self.index.parts())?;
+                out.bytes(&(state.len() as u64).to_le_bytes())?;
+                out.bytes(&state)
+            })
+        })
     }
 
     /// Loads a snapshot from `path`.
@@ -165,7 +187,7 @@ impl Stream {
     /// # Errors
     /// [`Error::Io`] naming the file, or any error of [`from_bytes`](Self::from_bytes).
     pub fn load(path: &Path) -> Result<Self> {
-        Self::from_decoded(decode_file(path)?)
+        decode_file(path, &Self::READS, read_stream)
     }
 
     /// Loads a snapshot that must have been made with `config`.
@@ -183,19 +205,30 @@ impl Stream {
     ///
     /// # Errors
     /// [`Error::BadMagic`], [`Error::UnsupportedVersion`],
-    /// [`Error::CorruptSnapshot`], or [`Error::SnapshotMismatch`] (also for a
-    /// [`CopyIndex`] snapshot, which has no stream state).
+    /// [`Error::CorruptSnapshot`], or [`Error::SnapshotMismatch`] (also for
+    /// a [`CopyIndex`] snapshot, which holds no stream state).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Self::from_decoded(decode_bytes(bytes)?)
+        decode_bytes(bytes, &Self::READS, read_stream)
     }
+}
 
-    fn from_decoded((owned, section): (Owned, Option<Vec<u8>>)) -> Result<Self> {
-        let section = section.ok_or_else(|| {
-            Error::SnapshotMismatch("a copy index snapshot holds no stream state".to_owned())
-        })?;
-        let index = CopyIndex::from_parts(owned)?;
-        decode_state(index, &section)
+/// The index body, then the stream state.
+fn read_stream<R: std::io::Read>(src: &mut Source<'_, R>, version: u32) -> Result<Stream> {
+    if version == CopyIndex::FORMAT_VERSION {
+        return Err(Error::SnapshotMismatch(
+            "a copy index snapshot holds no stream state".to_owned(),
+        ));
     }
+    let index = CopyIndex::from_parts(read_body(src)?)?;
+    let len = u64::from_le_bytes(src.read(8)?.try_into().expect("8 bytes"));
+    if len != src.left() {
+        return Err(corrupt(format!(
+            "stream section of {len} bytes does not fit the {} bytes left",
+            src.left()
+        )));
+    }
+    let section = src.bytes(len as usize)?;
+    decode_state(index, &section)
 }
 
 fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
@@ -221,7 +254,7 @@ fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
         .chunks_exact(4)
         .map(|c| Group {
             first: c[0],
-            leader: c[1],
+            representative: c[1],
             story: c[2],
             parent: c[3],
         })
@@ -295,7 +328,7 @@ fn validate(s: &Stream) -> Result<()> {
         return Err(corrupt(format!("document {d} names a missing copy group")));
     }
     for (i, g) in s.groups.iter().enumerate() {
-        if g.first as usize >= n || g.leader as usize >= n {
+        if g.first as usize >= n || g.representative as usize >= n {
             return Err(corrupt(format!("copy group {i} names a missing document")));
         }
         if g.story as usize >= stories || g.parent as usize > i {

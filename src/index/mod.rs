@@ -1,5 +1,9 @@
 //! An incremental copy index: insert and remove articles one at a time or in
-//! batches, and ask which indexed articles a text is a copy of.
+//! batches, and ask which indexed articles a text is a copy of. Its snapshot
+//! format lives in [`format`].
+
+mod format;
+mod ids;
 
 use std::collections::HashMap;
 
@@ -7,11 +11,13 @@ use rayon::prelude::*;
 
 use crate::article::Article;
 use crate::config::Config;
-use crate::copies::{SignatureMatrix, Verdict, Verifier, FACT_SAMPLE};
+use crate::copies::{Verdict, Verifier};
 use crate::error::{Error, Result};
-use crate::ids::IdMap;
 use crate::lsh::{BandTables, LshParams};
-use crate::sketch::{MinHasher, SignScratch};
+use crate::sketch::{MinHasher, SignScratch, Sketch, SketchRef, Sketches};
+
+pub(crate) use format::{read_body, write_body, Owned, Parts};
+use ids::IdMap;
 
 /// An indexed article similar to a query.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,31 +61,11 @@ pub struct CopyIndex {
     config: Config,
     signer: MinHasher,
     lsh: LshParams,
-    matrix: SignatureMatrix,
+    sketches: Sketches,
     ids: Vec<String>,
     live: Vec<bool>,
     by_id: IdMap,
     tables: BandTables,
-}
-
-/// One article's sketch, ready to insert or query.
-#[derive(Clone, Debug)]
-pub(crate) struct Sketch {
-    slots: Vec<u32>,
-    shingles: u32,
-    facts: Vec<u32>,
-    fact_count: u32,
-}
-
-impl Sketch {
-    pub(crate) fn as_ref(&self) -> crate::copies::SketchRef<'_> {
-        crate::copies::SketchRef {
-            slots: &self.slots,
-            shingles: self.shingles,
-            facts: &self.facts,
-            fact_count: self.fact_count,
-        }
-    }
 }
 
 impl CopyIndex {
@@ -93,7 +79,7 @@ impl CopyIndex {
         let lsh = config.copies.lsh_params(config.sketch.num_perm)?;
         Ok(CopyIndex {
             config: config.clone(),
-            matrix: SignatureMatrix::with_capacity(signer.num_perm(), 0),
+            sketches: Sketches::new(signer.num_perm()),
             signer,
             lsh,
             ids: Vec::new(),
@@ -108,16 +94,16 @@ impl CopyIndex {
         &self.config
     }
 
-    pub(crate) fn parts(&self) -> crate::persist::Parts<'_> {
-        crate::persist::Parts {
+    pub(crate) fn parts(&self) -> Parts<'_> {
+        Parts {
             config: &self.config,
-            matrix: &self.matrix,
+            sketches: &self.sketches,
             live: &self.live,
             ids: &self.ids,
         }
     }
 
-    pub(crate) fn from_parts(p: crate::persist::Owned) -> Result<Self> {
+    pub(crate) fn from_parts(p: Owned) -> Result<Self> {
         let mut index = CopyIndex::new(&p.config)?;
         let live_docs = live_docs(&p.live);
         // The id map (one thread) and the band tables (the others) are
@@ -133,11 +119,18 @@ impl CopyIndex {
                 }
                 Ok(by_id)
             },
-            || BandTables::build(&p.matrix.slots, p.matrix.k, &live_docs, index.lsh),
+            || {
+                BandTables::build(
+                    p.sketches.slots(),
+                    p.sketches.num_perm(),
+                    &live_docs,
+                    index.lsh,
+                )
+            },
         );
         index.by_id = by_id?;
         index.tables = tables;
-        index.matrix = p.matrix;
+        index.sketches = p.sketches;
         index.ids = p.ids;
         index.live = p.live;
         Ok(index)
@@ -159,15 +152,7 @@ impl CopyIndex {
     }
 
     pub(crate) fn sketch(&self, text: &str, scratch: &mut SignScratch) -> Result<Sketch> {
-        let mut slots = vec![0; self.signer.num_perm()];
-        let outcome = self.signer.sign_into(text, scratch, &mut slots)?;
-        let (facts, fact_count) = scratch.fact_sample(FACT_SAMPLE);
-        Ok(Sketch {
-            slots,
-            shingles: outcome.shingles,
-            facts: facts.to_vec(),
-            fact_count,
-        })
+        Ok(self.signer.sketch(text, scratch)?.0)
     }
 
     /// Adds a sketch under a new id; returns its document number.
@@ -179,9 +164,7 @@ impl CopyIndex {
 
     /// Adds a sketch under a new id without banding it.
     fn push(&mut self, id: String, s: &Sketch) -> u32 {
-        let d = self
-            .matrix
-            .push(&s.slots, s.shingles, &s.facts, s.fact_count);
+        let d = self.sketches.push(s.as_ref()) as u32;
         self.ids.push(id);
         self.live.push(true);
         self.by_id.insert(&self.ids, d);
@@ -204,8 +187,8 @@ impl CopyIndex {
     }
 
     /// The sketch of a document number (kept after removal).
-    pub(crate) fn sketch_of(&self, d: u32) -> crate::copies::SketchRef<'_> {
-        self.matrix.get(d)
+    pub(crate) fn sketch_of(&self, d: u32) -> SketchRef<'_> {
+        self.sketches.get(d as usize)
     }
 
     /// Document numbers ever added, removed ones included.
@@ -235,7 +218,7 @@ impl CopyIndex {
             .candidates(&s.slots, self.lsh)
             .into_iter()
             .filter(|&d| self.live[d as usize])
-            .map(move |d| (d, verifier.judge(s.as_ref(), self.matrix.get(d), 1.0)))
+            .map(move |d| (d, verifier.judge(s.as_ref(), self.sketch_of(d), 1.0)))
     }
 
     /// Removes a live document by number.
@@ -244,7 +227,8 @@ impl CopyIndex {
             return;
         }
         self.by_id.remove(&self.ids, &self.ids[d as usize]);
-        self.tables.remove(self.matrix.get(d).slots, self.lsh, d);
+        self.tables
+            .remove(self.sketches.get(d as usize).slots, self.lsh, d);
         self.live[d as usize] = false;
     }
 
@@ -309,7 +293,12 @@ impl CopyIndex {
         }
         if rebuild {
             let docs = live_docs(&self.live);
-            self.tables = BandTables::build(&self.matrix.slots, self.matrix.k, &docs, self.lsh);
+            self.tables = BandTables::build(
+                self.sketches.slots(),
+                self.sketches.num_perm(),
+                &docs,
+                self.lsh,
+            );
         }
         Ok(())
     }
@@ -375,7 +364,7 @@ mod tests {
         let mut x = seed;
         (0..words)
             .map(|_| {
-                x = crate::sketch::mix64(x.wrapping_add(1));
+                x = crate::hash::mix64(x.wrapping_add(1));
                 format!("w{}", x % 5000)
             })
             .collect::<Vec<_>>()
@@ -414,7 +403,7 @@ mod tests {
         let mut model: HashMap<String, u64> = HashMap::new();
         let mut x = 7u64;
         for step in 0..400 {
-            x = crate::sketch::mix64(x);
+            x = crate::hash::mix64(x);
             let seed = x % 60;
             let id = format!("doc{seed}");
             match x % 3 {

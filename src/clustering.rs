@@ -1,0 +1,283 @@
+//! The result of a batch: [`Clustering`], a hierarchy story -> copy group ->
+//! article, and the [`Report`] of how it was made.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::article::Article;
+use crate::lsh::{CandidateStats, LshParams};
+use crate::stories::StoryStats;
+
+/// What happened during one [`Clusterer::cluster`](crate::Clusterer::cluster) call.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Report {
+    /// Articles in the batch.
+    pub documents: usize,
+    /// Articles without words, left alone.
+    pub empty: usize,
+    /// Articles over the size limit that were signed truncated.
+    pub truncated: usize,
+    /// Articles whose date could not be read (see [`Day::parse`](crate::Day::parse)),
+    /// treated as undated.
+    pub bad_dates: usize,
+    /// The first few unreadable dates, with their article ids.
+    pub bad_date_examples: Vec<(String, String)>,
+    /// Articles whose text repeats another article's exactly: collapsed
+    /// into that one before any pair was compared.
+    pub duplicates: usize,
+    /// The banding used.
+    pub lsh: LshParams,
+    /// Candidate generation counters of the copy tier.
+    pub candidates: CandidateStats,
+    /// Counters of the story tier.
+    pub stories: StoryStats,
+    /// Wall time of each stage, in order.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+impl Report {
+    pub(crate) fn stage(&mut self, name: &'static str, since: Instant) {
+        self.timings.push((name, since.elapsed()));
+    }
+}
+
+/// One member of a copy group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    /// Position of the article in the input.
+    pub index: usize,
+    /// The article's id.
+    pub id: String,
+    /// Estimated similarity to the group's representative (Jaccard, or
+    /// containment for a truncated or wrapped copy); 1 for the representative.
+    pub similarity: f32,
+}
+
+/// Syndicated and lightly edited versions of one article.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CopyGroup {
+    id: String,
+    representative: usize,
+    members: Vec<Member>,
+    story: usize,
+}
+
+impl CopyGroup {
+    /// The group's id: the smallest member id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Members, by id.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// Input position of the representative (the longest version), which every
+    /// other member was verified against.
+    pub fn representative(&self) -> usize {
+        self.representative
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Always false: a group has at least one member.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+/// Every outlet's article about one event: one or more copy groups.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Story {
+    id: String,
+    copy_groups: Vec<usize>,
+}
+
+impl Story {
+    /// The story's id: the smallest member id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A story with access to its copy groups.
+#[derive(Clone, Copy, Debug)]
+pub struct StoryView<'a> {
+    clustering: &'a Clustering,
+    story: &'a Story,
+}
+
+impl<'a> StoryView<'a> {
+    /// The story's id: the smallest member id.
+    pub fn id(&self) -> &'a str {
+        &self.story.id
+    }
+
+    /// Its copy groups, ordered by id.
+    pub fn copy_groups(&self) -> impl Iterator<Item = &'a CopyGroup> + 'a {
+        let groups = &self.clustering.copy_groups;
+        self.story.copy_groups.iter().map(move |&g| &groups[g])
+    }
+
+    /// Number of articles in the story.
+    pub fn len(&self) -> usize {
+        self.copy_groups().map(CopyGroup::len).sum()
+    }
+
+    /// Always false: a story has at least one article.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The result of [`Clusterer::cluster`](crate::Clusterer::cluster): a hierarchy story -> copy group -> article.
+///
+/// Canonical: members are sorted by id, groups and stories by their id (the
+/// smallest member id), so equal inputs give equal results.
+#[derive(Clone, Debug)]
+pub struct Clustering {
+    copy_groups: Vec<CopyGroup>,
+    stories: Vec<Story>,
+    copy_of: Vec<u32>,
+    story_of: Vec<u32>,
+    report: Report,
+}
+
+impl Clustering {
+    /// Builds the canonical structure from each article's copy representative
+    /// and each representative's story label.
+    pub(crate) fn assemble(
+        articles: &[Article],
+        representative: &[u32],
+        score: &[f32],
+        story_of_representative: &HashMap<u32, u32>,
+        report: Report,
+    ) -> Self {
+        let n = articles.len();
+        let id = |i: usize| articles[i].id.as_str();
+        // Group members by representative: documents in representative
+        // order, cut into runs (one sort instead of a map of vectors).
+        let mut order: Vec<u64> = (0..n)
+            .map(|i| u64::from(representative[i]) << 32 | i as u64)
+            .collect();
+        order.par_sort_unstable();
+        let mut copy_groups: Vec<CopyGroup> = order
+            .chunk_by(|a, b| a >> 32 == b >> 32)
+            .map(|run| {
+                let l = run[0] >> 32;
+                let mut members: Vec<usize> = run.iter().map(|&x| x as u32 as usize).collect();
+                members.sort_by(|&a, &b| id(a).cmp(id(b)));
+                CopyGroup {
+                    id: id(members[0]).to_owned(),
+                    representative: l as usize,
+                    members: members
+                        .into_iter()
+                        .map(|i| Member {
+                            index: i,
+                            id: id(i).to_owned(),
+                            similarity: score[i],
+                        })
+                        .collect(),
+                    story: 0,
+                }
+            })
+            .collect();
+        copy_groups.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut copy_of = vec![0u32; n];
+        for (g, group) in copy_groups.iter().enumerate() {
+            for m in &group.members {
+                copy_of[m.index] = g as u32;
+            }
+        }
+        // Stories: copy groups by story label; groups are already in id order,
+        // so each story's first group holds its smallest member id.
+        let mut by_label: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (g, group) in copy_groups.iter().enumerate() {
+            let label = story_of_representative[&(group.representative as u32)];
+            by_label.entry(label).or_default().push(g);
+        }
+        let mut stories: Vec<Story> = by_label
+            .into_values()
+            .map(|groups| Story {
+                id: copy_groups[groups[0]].id.clone(),
+                copy_groups: groups,
+            })
+            .collect();
+        stories.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut story_of = vec![0u32; n];
+        for (s, story) in stories.iter().enumerate() {
+            for &g in &story.copy_groups {
+                copy_groups[g].story = s;
+                for m in &copy_groups[g].members {
+                    story_of[m.index] = s as u32;
+                }
+            }
+        }
+        Clustering {
+            copy_groups,
+            stories,
+            copy_of,
+            story_of,
+            report,
+        }
+    }
+
+    pub(crate) fn finish(mut self, start: Instant) -> Self {
+        self.report.stage("assemble", start);
+        self
+    }
+
+    /// Stories, ordered by id.
+    pub fn stories(&self) -> impl Iterator<Item = StoryView<'_>> + '_ {
+        self.stories.iter().map(move |story| StoryView {
+            clustering: self,
+            story,
+        })
+    }
+
+    /// Copy groups, ordered by id.
+    pub fn copy_groups(&self) -> &[CopyGroup] {
+        &self.copy_groups
+    }
+
+    /// The copy group of the article at input position `index`.
+    ///
+    /// # Panics
+    /// When `index` is not a position of the input.
+    pub fn copy_group_of(&self, index: usize) -> &CopyGroup {
+        &self.copy_groups[self.copy_of[index] as usize]
+    }
+
+    /// The story of the article at input position `index`.
+    ///
+    /// # Panics
+    /// When `index` is not a position of the input.
+    pub fn story_of(&self, index: usize) -> StoryView<'_> {
+        StoryView {
+            clustering: self,
+            story: &self.stories[self.story_of[index] as usize],
+        }
+    }
+
+    /// Number of input articles.
+    pub fn len(&self) -> usize {
+        self.copy_of.len()
+    }
+
+    /// True for an empty input.
+    pub fn is_empty(&self) -> bool {
+        self.copy_of.is_empty()
+    }
+
+    /// What happened: counts and stage timings.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+}

@@ -1,0 +1,76 @@
+//! The ground floor: hashing helpers every stage uses.
+//!
+//! Everything that reaches output or disk is hashed with xxh3 and a fixed
+//! seed (see [`SketchConfig::seed`](crate::SketchConfig)); the helpers here
+//! mix and map such hashes, and hash maps whose keys are already uniform
+//! hashes skip hashing them again.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A hasher for keys that are already uniform hashes: passes them through.
+///
+/// Only for maps whose iteration order never reaches output; their keys come
+/// from xxh3, so they are spread without a second hash.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v) | (u64::from(v) << 32);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// A map keyed by uniform hashes (or small dense numbers).
+pub(crate) type Map<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
+
+/// A set of uniform hashes.
+pub(crate) type Set<K> = HashSet<K, BuildHasherDefault<KeyHasher>>;
+
+/// The SplitMix64 finaliser: a fast bijective mixer for deriving per-slot
+/// seeds and densification probes from one seed.
+#[inline]
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Maps the high 32 bits of `h` onto `0..n` without a division (Lemire 2019).
+#[inline]
+pub(crate) fn fast_range(h: u64, n: usize) -> usize {
+    (((h >> 32) * n as u64) >> 32) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_range_stays_in_range() {
+        for n in [1, 7, 128, 1000] {
+            for h in [0, 1, u64::MAX, 0x8000_0000_0000_0000, 12345678901234] {
+                assert!(fast_range(h, n) < n);
+            }
+        }
+    }
+
+    #[test]
+    fn mix64_is_a_bijection_on_a_sample() {
+        let mut seen: Vec<u64> = (0..10_000u64).map(mix64).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 10_000);
+    }
+}

@@ -1,0 +1,247 @@
+//! Candidate pairs of the story tier: documents that share at least
+//! [`min_shared_terms`](crate::StoryConfig::min_shared_terms) of their key
+//! terms (heaviest features) within the time prior's horizon.
+//!
+//! Each document posts its key terms under *keys* `(term, time bucket)`:
+//! - a dated document under its own bucket (`day / width`, the width being
+//!   the time prior's horizon) as a *home* member, and under the bucket
+//!   before and under the undated bucket as a *visitor*;
+//! - an undated document under the undated bucket, at home.
+//!
+//! A key gives the pairs of its members of which at least one is at home.
+//! So two documents sharing a term meet under exactly one key: dated ones in
+//! the same or adjacent buckets (at most two horizons apart), an undated one
+//! with anyone. A key with more than
+//! [`max_posting`](crate::StoryConfig::max_posting) members names a topic,
+//! not an event (a word every article of a fortnight uses), and gives
+//! nothing. At archive scale this keeps every key's list to one fortnight's
+//! news, where a list per term would hold years of it.
+//!
+//! An engine shuffles [`Posting`]s by key and runs [`pairs_of_key`] on each
+//! key's members; one process does the same counting document by document,
+//! in memory linear in the postings.
+
+use rayon::prelude::*;
+
+use super::weight::TimePrior;
+use crate::article::Day;
+use crate::config::StoryConfig;
+
+/// The time bucket of undated documents.
+pub const UNDATED: i32 = i32::MIN;
+
+/// One key term of one document, posted under a time bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Posting {
+    /// The term (a feature key).
+    pub term: u64,
+    /// The time bucket ([`UNDATED`] for the undated bucket).
+    pub bucket: i32,
+    /// The document.
+    pub doc: u64,
+    /// Whether the document lives in this bucket (or visits it).
+    pub home: bool,
+}
+
+impl Posting {
+    /// The key postings are grouped by.
+    pub fn key(&self) -> (u64, i32) {
+        (self.term, self.bucket)
+    }
+}
+
+/// The blocking rule of one configuration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Blocking {
+    /// Bucket width in days (`None`: time does not decay, one bucket).
+    width: Option<u32>,
+    cap: usize,
+    min_shared: usize,
+    top_terms: usize,
+}
+
+impl Blocking {
+    /// The blocking rule of `config`.
+    pub(crate) fn new(config: &StoryConfig) -> Self {
+        Blocking {
+            width: TimePrior::new(config).horizon(),
+            cap: config.max_posting,
+            min_shared: config.min_shared_terms.max(1),
+            top_terms: config.top_terms,
+        }
+    }
+
+    /// Key terms per document.
+    pub(crate) fn top_terms(&self) -> usize {
+        self.top_terms
+    }
+
+    /// Shared key terms a candidate pair needs.
+    pub(crate) fn min_shared(&self) -> usize {
+        self.min_shared
+    }
+
+    /// Appends the postings of document `doc` with key `terms` and `day`.
+    pub(crate) fn postings(&self, doc: u64, terms: &[u64], day: Option<Day>, out: &mut Vec<Posting>) {
+        let post = |bucket, home, out: &mut Vec<Posting>| {
+            out.extend(terms.iter().map(|&term| Posting {
+                term,
+                bucket,
+                doc,
+                home,
+            }))
+        };
+        match (day, self.width) {
+            (Some(day), Some(width)) => {
+                let bucket = day.days().div_euclid(width as i32);
+                post(bucket, true, out);
+                post(bucket - 1, false, out);
+                post(UNDATED, false, out);
+            }
+            _ => post(UNDATED, true, out),
+        }
+    }
+
+    /// Whether a key's members are few enough to give pairs.
+    pub(crate) fn expands(&self, members: usize) -> bool {
+        members <= self.cap
+    }
+}
+
+/// The pairs one key gives: every pair of `members` (the postings of one
+/// key) with at least one at home, as `(smaller doc, larger doc)`; nothing
+/// when the key has more members than `max_posting`. Returns
+/// whether the key was expanded.
+pub(crate) fn pairs_of_key(
+    blocking: &Blocking,
+    members: &[Posting],
+    mut emit: impl FnMut(u64, u64),
+) -> bool {
+    if !blocking.expands(members.len()) {
+        return false;
+    }
+    for (i, a) in members.iter().enumerate() {
+        for b in &members[i + 1..] {
+            if (a.home || b.home) && a.doc != b.doc {
+                emit(a.doc.min(b.doc), a.doc.max(b.doc));
+            }
+        }
+    }
+    true
+}
+
+/// Candidate pairs of documents `0..terms.len()` with key `terms` and
+/// `days`, ascending, and the number of keys too common to expand.
+///
+/// Shared terms are counted document by document (each against the later
+/// documents it meets under its keys), so memory stays linear in the
+/// postings and the pairs kept.
+pub(crate) fn candidate_pairs(
+    blocking: &Blocking,
+    terms: &[Vec<u64>],
+    days: &[Option<Day>],
+) -> (Vec<(u32, u32)>, u64) {
+    let mut postings: Vec<Posting> = Vec::new();
+    for (d, (t, &day)) in terms.iter().zip(days).enumerate() {
+        blocking.postings(d as u64, t, day, &mut postings);
+    }
+    postings.par_sort_unstable();
+    // Each document's usable keys: (key number, at home).
+    let mut keys_of: Vec<Vec<(u32, bool)>> = vec![Vec::new(); terms.len()];
+    let mut lists: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut skipped = 0;
+    let mut start = 0;
+    for run in postings.chunk_by(|a, b| a.key() == b.key()) {
+        let range = start..start + run.len();
+        start += run.len();
+        if !blocking.expands(run.len()) {
+            skipped += 1;
+            continue;
+        }
+        if run.len() < 2 {
+            continue;
+        }
+        for p in run {
+            keys_of[p.doc as usize].push((lists.len() as u32, p.home));
+        }
+        lists.push(range);
+    }
+    let min_shared = blocking.min_shared;
+    let pairs = keys_of
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(d, keys)| {
+            let d = d as u64;
+            let mut later: Vec<u64> = keys
+                .iter()
+                .flat_map(|&(key, home)| {
+                    postings[lists[key as usize].clone()]
+                        .iter()
+                        .filter(move |o| o.doc > d && (home || o.home))
+                        .map(|o| o.doc)
+                })
+                .collect();
+            later.sort_unstable();
+            later
+                .chunk_by(|a, b| a == b)
+                .filter(|run| run.len() >= min_shared)
+                .map(|run| (d as u32, run[0] as u32))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    (pairs, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The engine's way: postings grouped by key, each key's pairs, then
+    /// pairs counted and kept with enough shared terms.
+    fn by_keys(blocking: &Blocking, terms: &[Vec<u64>], days: &[Option<Day>]) -> Vec<(u32, u32)> {
+        let mut postings = Vec::new();
+        for (d, (t, &day)) in terms.iter().zip(days).enumerate() {
+            blocking.postings(d as u64, t, day, &mut postings);
+        }
+        postings.sort_unstable();
+        let mut pairs = Vec::new();
+        for run in postings.chunk_by(|a, b| a.key() == b.key()) {
+            pairs_of_key(blocking, run, |a, b| pairs.push((a as u32, b as u32)));
+        }
+        pairs.sort_unstable();
+        pairs
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() >= blocking.min_shared())
+            .map(|run| run[0])
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn document_by_document_equals_key_by_key(
+            docs in proptest::collection::vec(
+                (proptest::collection::btree_set(0u64..12, 0..6), proptest::option::of(0i32..120)),
+                0..80,
+            ),
+            cap in 2usize..30,
+        ) {
+            let config = StoryConfig { max_posting: cap, ..StoryConfig::default() };
+            let blocking = Blocking::new(&config);
+            let terms: Vec<Vec<u64>> = docs.iter().map(|d| d.0.iter().copied().collect()).collect();
+            let days: Vec<Option<Day>> = docs.iter().map(|d| d.1.map(Day::from_days)).collect();
+            let (pairs, _) = candidate_pairs(&blocking, &terms, &days);
+            proptest::prop_assert_eq!(pairs, by_keys(&blocking, &terms, &days));
+        }
+    }
+
+    #[test]
+    fn dated_documents_meet_within_two_horizons_undated_ones_always() {
+        let config = StoryConfig::default();
+        let blocking = Blocking::new(&config);
+        let h = TimePrior::new(&config).horizon().unwrap() as i32;
+        let terms = vec![vec![1, 2]; 4];
+        let days = [Some(0), Some(h - 1), Some(3 * h), None].map(|d| d.map(Day::from_days));
+        let (pairs, _) = candidate_pairs(&blocking, &terms, &days);
+        assert_eq!(pairs, vec![(0, 1), (0, 3), (1, 3), (2, 3)]);
+    }
+}

@@ -1,0 +1,164 @@
+//! Average-link agglomerative clustering over a sparse similarity graph
+//! (Sokal and Michener 1958), one connected component at a time.
+//!
+//! Two clusters merge when the *mean* similarity over all their cross pairs
+//! reaches the threshold, a pair the blocking did not propose counting as 0.
+//! One strong bridge between two large clusters is therefore not enough to
+//! merge them: the chaining that single linkage (connected components)
+//! suffers is ruled out by construction. A merge needs at least one pair at
+//! or above the threshold between the two clusters (a mean cannot exceed its
+//! largest term), so clusters never cross the components of the graph of
+//! such pairs, and each component is clustered on its own.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::hash::Map;
+
+/// Dot product of two sparse vectors sorted by key.
+pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
+    let (mut i, mut j, mut s) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                s += f64::from(a[i].1) * f64::from(b[j].1);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    s
+}
+
+/// A merge candidate in the heap: highest average first, then smallest ids.
+#[derive(PartialEq)]
+struct Candidate {
+    avg: f64,
+    a: u32,
+    b: u32,
+}
+
+impl Eq for Candidate {}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.avg
+            .total_cmp(&other.avg)
+            .then(other.a.cmp(&self.a))
+            .then(other.b.cmp(&self.b))
+    }
+}
+
+/// Sparse average-link agglomerative clustering. Returns the label of each
+/// item (smallest index in its cluster) and the number of merges.
+pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
+    // Sum of similarities between clusters, keyed by cluster id (the id of a
+    // merged cluster is the smaller of the two).
+    let mut links: Vec<Map<u32, f64>> = (0..n).map(|_| Map::default()).collect();
+    let mut heap = BinaryHeap::new();
+    for &(a, b, s) in sims {
+        links[a as usize].insert(b, s);
+        links[b as usize].insert(a, s);
+        if s >= threshold {
+            heap.push(Candidate { avg: s, a, b });
+        }
+    }
+    let mut size = vec![1u32; n];
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    let mut merges = 0;
+    while let Some(Candidate { avg, a, b }) = heap.pop() {
+        if parent[a as usize] != a || parent[b as usize] != b {
+            continue; // one side was merged away since this entry was pushed
+        }
+        let Some(&sum) = links[a as usize].get(&b) else {
+            continue;
+        };
+        let current = sum / (f64::from(size[a as usize]) * f64::from(size[b as usize]));
+        if current != avg {
+            continue; // stale: a fresher entry for this pair is in the heap
+        }
+        // Merge b into a (a < b, so the label stays the smallest index).
+        let (keep, gone) = (a.min(b), a.max(b));
+        parent[gone as usize] = keep;
+        size[keep as usize] += size[gone as usize];
+        merges += 1;
+        let gone_links = std::mem::take(&mut links[gone as usize]);
+        links[keep as usize].remove(&gone);
+        for (c, s) in gone_links {
+            if c == keep {
+                continue;
+            }
+            *links[keep as usize].entry(c).or_insert(0.0) += s;
+            let lc = &mut links[c as usize];
+            lc.remove(&gone);
+            let total = lc.entry(keep).or_insert(0.0);
+            *total += s;
+        }
+        // Every neighbour of the merged cluster has a new average with it.
+        let mut fresh: Vec<(u32, f64)> = links[keep as usize]
+            .iter()
+            .map(|(&c, &s)| {
+                (
+                    c,
+                    s / (f64::from(size[keep as usize]) * f64::from(size[c as usize])),
+                )
+            })
+            .filter(|&(_, avg)| avg >= threshold)
+            .collect();
+        fresh.sort_unstable_by_key(|e| e.0);
+        for (c, avg) in fresh {
+            heap.push(Candidate {
+                avg,
+                a: keep.min(c),
+                b: keep.max(c),
+            });
+        }
+    }
+    // Resolve labels.
+    let labels = (0..n as u32)
+        .map(|i| {
+            let mut r = i;
+            while parent[r as usize] != r {
+                r = parent[r as usize];
+            }
+            r
+        })
+        .collect();
+    (labels, merges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn average_link_does_not_chain() {
+        // Two tight triangles joined by one strong bridge (2-3): single
+        // linkage would merge all six; average linkage keeps two clusters.
+        let mut sims = vec![];
+        for &(a, b) in &[(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5)] {
+            sims.push((a, b, 0.9));
+        }
+        sims.push((2, 3, 0.9));
+        let (labels, merges) = average_link(6, &sims, 0.5);
+        assert_eq!(labels, vec![0, 0, 0, 3, 3, 3]);
+        assert_eq!(merges, 4);
+    }
+
+    #[test]
+    fn average_link_merges_when_the_mean_is_high() {
+        let sims = vec![(0, 1, 0.8), (0, 2, 0.6), (1, 2, 0.5)];
+        let (labels, _) = average_link(3, &sims, 0.5);
+        assert_eq!(labels, vec![0, 0, 0]);
+        let (labels, _) = average_link(3, &sims, 0.7);
+        assert_eq!(labels, vec![0, 0, 2]);
+    }
+}
