@@ -9,15 +9,15 @@
 //!   --jsonl                 one JSON line per input article, in input order:
 //!                           {"id": "...", "copy": "<copy group id>", "story": "<story id>"}
 //!   --threads N             worker threads (default: all cores)
-//!   --jaccard X             copy threshold on estimated Jaccard (default 0.5)
-//!   --containment X         copy threshold on estimated containment (default 0.8)
+//!   --jaccard X             copy threshold on Jaccard similarity
+//!   --containment X         copy threshold on containment
 //!   --drift X               share of the thresholds every member keeps against its group's
-//!                           representative (default 0.5)
+//!                           representative
 //!   --simhash K             copy tier on 64-bit SimHash fingerprints within K bits instead of MinHash
-//!   --story-threshold X     average-link cosine threshold of the story tier (default 0.2)
+//!   --story-threshold X     average-link cosine threshold of the story tier
 //!   --no-stories            copy groups only (each is its own story)
-//!   --facts X               share of names and numbers copies must share (default 0.6)
-//!   --candidate-threshold X LSH tuning point (default 0.3)
+//!   --facts X               share of names and numbers copies must share
+//!   --candidate-threshold X LSH tuning point
 //!   --bands B,R             explicit LSH banding
 //!   --skip-bad              skip malformed JSON lines (counted on stderr) instead of failing
 //!   --lossy                 replace invalid UTF-8 instead of failing
@@ -102,7 +102,20 @@ fn parse_args() -> Result<Args, String> {
                 };
                 args.config.copies.bands = Some((parse(b)?, parse(r)?));
             }
-            "-h" | "--help" => return Err(common::usage(include_str!("cluster.rs"))),
+            "-h" | "--help" => {
+                let d = Config::default();
+                return Err(format!(
+                    "{}\n\nDefaults: --jaccard {} --containment {} --drift {} --story-threshold {} \
+                     --facts {} --candidate-threshold {}",
+                    common::usage(include_str!("cluster.rs")),
+                    d.copies.jaccard,
+                    d.copies.containment,
+                    d.copies.drift,
+                    d.stories.threshold,
+                    d.copies.facts,
+                    d.copies.candidate_threshold
+                ));
+            }
             s if s.starts_with("--") => return Err(format!("unknown option {s} (see --help)")),
             _ => args.inputs.push(PathBuf::from(a)),
         }
@@ -165,12 +178,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let r = result.report();
         let multi = result.copy_groups().iter().filter(|g| g.len() > 1).count();
         eprintln!(
-            "cluster: {} articles ({} empty, {} truncated, {} skipped, {} repaired) -> {} copy groups ({} with copies), {} stories",
+            "cluster: {} articles ({} empty, {} truncated, {} skipped, {} repaired, {} unreadable dates, {} identical texts) -> {} copy groups ({} with copies), {} stories",
             r.documents,
             r.empty,
             r.truncated,
             read_report.skipped.len(),
             read_report.lossy,
+            r.bad_dates,
+            r.duplicates,
             result.copy_groups().len(),
             multi,
             result.stories().count(),

@@ -141,12 +141,12 @@ impl Default for Limits {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CopyConfig {
-    /// Estimated Jaccard similarity at or above which two documents are copies.
-    /// Default 0.5.
+    /// Jaccard similarity (exact for two short documents, estimated
+    /// otherwise) at or above which two documents are copies. Default 0.3.
     pub jaccard: f64,
     /// Estimated containment of the smaller document in the larger at or above
     /// which two documents are copies (a truncated or boilerplate-wrapped version).
-    /// Default 0.8.
+    /// Default 0.5.
     pub containment: f64,
     /// Containment is trusted only when the smaller document has at least this
     /// many distinct shingles: a three-line brief is contained in many articles.
@@ -155,15 +155,17 @@ pub struct CopyConfig {
     /// Jaccard similarity the LSH banding is tuned for. It is lower than
     /// [`jaccard`](Self::jaccard) because a truncated copy with high containment
     /// can have a low Jaccard similarity, and every candidate is verified anyway.
-    /// Default 0.3.
+    /// Default 0.2.
     pub candidate_threshold: f64,
-    /// Explicit `(bands, rows)`; `None` (the default) derives them from
-    /// [`candidate_threshold`](Self::candidate_threshold).
+    /// Explicit `(bands, rows)`; derived from
+    /// [`candidate_threshold`](Self::candidate_threshold) when `None`.
+    /// Default `None`.
     pub bands: Option<(usize, usize)>,
-    /// Buckets with more members than this (templates, boilerplate) are not
-    /// expanded into all pairs: each member is compared with its next
-    /// `max_bucket` neighbours only, and the bucket is counted in the report.
-    /// Default 64.
+    /// The window of the pairing rule: each member of a bucket (documents
+    /// sharing a band) is paired with the `max_bucket` members before it in
+    /// bucket order, so a bucket of more than `max_bucket + 1` members (a
+    /// template, boilerplate) gives a linear number of pairs, not all of them,
+    /// and is counted in the report. Default 64.
     pub max_bucket: usize,
     /// Guard against chaining: every member of a copy group must reach this
     /// share of the thresholds against the group's representative (its
@@ -175,7 +177,7 @@ pub struct CopyConfig {
     /// sentence: names, places, tickers) of one document that must appear in
     /// the other for a pair to count as copies. Syndicated copies keep their
     /// facts; templated reports about different events share wording but not
-    /// facts. Default 0.6.
+    /// facts. Default 0.7.
     pub facts: f64,
     /// The fact test applies only when at least this many facts can be
     /// compared; shorter texts are judged on wording alone. Default 4.
@@ -281,11 +283,14 @@ pub struct StoryConfig {
     /// of their heaviest features. Default 2: one shared word is a topic, two
     /// (a name and a place, a name and a number) begin to be an event.
     pub min_shared_terms: usize,
-    /// A feature among the heaviest of more than this many documents is too
-    /// common to propose pairs (it is still used to score them). Default 100.
+    /// A key term posted by more than this many documents within one time
+    /// bucket (or among the undated ones) is too common to propose pairs (it
+    /// is still used to score them). Default 100.
     pub max_posting: usize,
     /// Similarity of two dated articles is halved for every this many days
-    /// between them; 0 turns the decay off. Default 7.
+    /// between them; 0 turns the decay off. Pairs further apart than the
+    /// span over which even identical articles fall under
+    /// [`threshold`](Self::threshold) are not proposed. Default 7.
     pub half_life_days: f64,
 }
 
@@ -415,6 +420,72 @@ mod tests {
     #[test]
     fn default_is_valid() {
         Config::default().validate().unwrap();
+    }
+
+    /// Every `Default ...` written in this file's field docs is the value
+    /// `Config::default()` has, so the docs cannot drift from the code.
+    #[test]
+    fn documented_defaults_are_the_defaults() {
+        let defaults = serde_json::to_value(Config::default()).unwrap();
+        let section = |name: &str| match name {
+            "SketchConfig" => Some("sketch"),
+            "Limits" => Some("limits"),
+            "CopyConfig" => Some("copies"),
+            "StoryConfig" => Some("stories"),
+            _ => None,
+        };
+        let mut current = None;
+        let mut doc = String::new();
+        let mut checked = 0;
+        for line in include_str!("config.rs").lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix("pub struct ") {
+                current = section(name.trim_end_matches(" {"));
+                doc.clear();
+            } else if let Some(d) = line.strip_prefix("///") {
+                doc.push_str(d);
+                doc.push(' ');
+            } else if let (Some(sec), Some(field)) = (current, line.strip_prefix("pub ")) {
+                let Some((field, _)) = field.split_once(':') else {
+                    continue;
+                };
+                let actual = &defaults[sec][field];
+                let said = doc
+                    .split("Default ")
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{sec}.{field}: no documented default"));
+                let said = said.split_whitespace().next().unwrap();
+                let said = said.trim_end_matches(['.', ';', ':', ',']);
+                let expected = match said {
+                    "[`DEFAULT_SEED`]" => serde_json::json!(DEFAULT_SEED),
+                    "`None`" => serde_json::Value::Null,
+                    "4" if field == "max_document_bytes" => serde_json::json!(4 << 20),
+                    s if s.starts_with("[`") => {
+                        // `[`Kind::Variant`]` or `[`Kind::Variant(n)`](...)`.
+                        let v = s.trim_start_matches("[`").split('`').next().unwrap();
+                        let v = v.split("::").nth(1).unwrap();
+                        match v.split_once('(') {
+                            Some((variant, n)) => serde_json::json!({
+                                variant: n.trim_end_matches(')').parse::<u64>().unwrap()
+                            }),
+                            None => serde_json::json!(v),
+                        }
+                    }
+                    s => serde_json::from_str(s).unwrap_or_else(|_| panic!("{sec}.{field}: {s}")),
+                };
+                let same = match (actual.as_f64(), expected.as_f64()) {
+                    (Some(a), Some(e)) => (a - e).abs() < 1e-12,
+                    _ => *actual == expected,
+                };
+                assert!(same, "{sec}.{field}: documented {said}, actual {actual}");
+                checked += 1;
+                doc.clear();
+            } else if line == "}" {
+                current = None;
+            } else if !line.starts_with("#[") {
+                doc.clear();
+            }
+        }
+        assert!(checked >= 20, "only {checked} fields checked");
     }
 
     #[test]

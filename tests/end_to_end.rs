@@ -161,6 +161,30 @@ fn recall_and_precision_against_brute_force() {
     }
 }
 
+/// Short documents are compared on their exact shingle sets: a chance match
+/// of 32-bit slot values cannot make two one-word articles copies.
+#[test]
+fn one_word_articles_are_never_chance_copies() {
+    let clusterer = Clusterer::new(Config::default()).unwrap();
+    // Two words whose single shingles share their low 32 bits' slot values
+    // under 32-bit comparison (found on the previous format).
+    let two = [Article::new("a", "w6315"), Article::new("b", "w10832")];
+    let r = clusterer.cluster(&two).unwrap();
+    assert_ne!(r.copy_group_of(0).id(), r.copy_group_of(1).id());
+    // 200,000 distinct one-word articles: about five chance 32-bit matches
+    // are expected among their pairs; none may become a copy.
+    let many: Vec<Article> = (0..200_000)
+        .map(|i| Article::new(format!("{i}"), format!("w{i}")))
+        .collect();
+    let r = clusterer.cluster(&many).unwrap();
+    assert_eq!(r.copy_groups().len(), many.len());
+    assert_eq!(r.report().candidates.verified, 0);
+    // The same words repeated are still copies.
+    let repeated = [Article::new("x", "w6315"), Article::new("y", "W6315!")];
+    let r = clusterer.cluster(&repeated).unwrap();
+    assert_eq!(r.copy_group_of(0).id(), r.copy_group_of(1).id());
+}
+
 #[test]
 fn seed_articles_copy_groups() {
     let Some(dir) = shared("seeds") else { return };

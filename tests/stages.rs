@@ -350,7 +350,7 @@ fn corpora() -> &'static [(String, Vec<Article>, Table)] {
     CORPORA.get_or_init(|| {
         let mut out: Vec<(String, Vec<Article>)> = vec![
             ("sample".into(), sample().0),
-            ("generated 2k, templated".into(), generated(5, 2000, 8)),
+            ("generated 5k, 10% templated".into(), generated(5, 5000, 10)),
         ];
         for corpus in ["ecbplus", "allsides_roundups"] {
             if let Some(p) = shared(&format!("corpora/{corpus}/docs.jsonl")) {
@@ -374,7 +374,7 @@ proptest! {
 
     #[test]
     fn kernels_over_partitions_give_the_batch_table(
-        corpus in 0usize..4,
+        corpus in 0usize..5,
         parts in 1usize..16,
         seed in any::<u64>(),
     ) {

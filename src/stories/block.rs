@@ -82,7 +82,13 @@ impl Blocking {
     }
 
     /// Appends the postings of document `doc` with key `terms` and `day`.
-    pub(crate) fn postings(&self, doc: u64, terms: &[u64], day: Option<Day>, out: &mut Vec<Posting>) {
+    pub(crate) fn postings(
+        &self,
+        doc: u64,
+        terms: &[u64],
+        day: Option<Day>,
+        out: &mut Vec<Posting>,
+    ) {
         let post = |bucket, home, out: &mut Vec<Posting>| {
             out.extend(terms.iter().map(|&term| Posting {
                 term,

@@ -11,7 +11,7 @@ groups, S stories, C centroid entries, T story terms, D document frequencies):
 P               StateHeader: window, latest day, weighed count, counters,
                 G, S, C, T, D
 n*4 n*8 n*8     per document: copy group, window key, day
-G*16            per group: first, leader, story, parent (u32 each)
+G*16            per group: first, representative, story, parent (u32 each)
 S*37            per story: first, parent, size (u32), last day, last key
                 (i64), frozen (u8), centroid entries, terms (u32)
 C*8 C*4         centroid keys (u64) then weights (f32), story after story
