@@ -20,7 +20,7 @@ use support::baseline;
 
 fn large_corpus() -> Vec<Article> {
     if let Some(path) = std::env::var_os("STORYHASH_BENCH_CORPUS") {
-        return read_input(Path::new(&path), ReadOptions::default())
+        return read_input(Path::new(&path), &ReadOptions::default())
             .expect("STORYHASH_BENCH_CORPUS names a JSON Lines corpus")
             .0;
     }

@@ -70,7 +70,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--jsonl" => args.jsonl = true,
             "--quiet" => args.quiet = true,
-            "-h" | "--help" => return Err(common::usage(include_str!("stream.rs"))),
+            "-h" | "--help" => return Err(usage(include_str!("stream.rs"))),
             s if s.starts_with("--") => return Err(format!("unknown option {s} (see --help)")),
             _ => args.inputs.push(PathBuf::from(a)),
         }
@@ -87,7 +87,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     if args.inputs.is_empty() {
         args.inputs.push(PathBuf::from(SAMPLE));
     }
-    let (articles, _) = read_inputs(&args.inputs, ReadOptions::default())?;
+    let (articles, _) = read_inputs(&args.inputs, &ReadOptions::default())?;
     let order = arrival_order(&articles);
     let log = !args.quiet && !args.jsonl;
 
@@ -245,4 +245,14 @@ fn final_labels(
         stories[i] = a.story;
     }
     (copies, stories)
+}
+
+/// An example's usage text: the `//!` lines its source starts with.
+fn usage(source: &str) -> String {
+    source
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

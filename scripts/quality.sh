@@ -1,22 +1,21 @@
 #!/usr/bin/env bash
-# Scores the cluster example on every labelled corpus available, at copy and story level.
+# Scores the storyhash command on every labelled corpus available, at copy and story level.
 # Usage: scripts/quality.sh [extra cluster options...]
 # Corpora: the bundled sample, ../shared/corpora (ecbplus, allsides_roundups) and, when
 # $BENCH_WORK holds them, generated corpora from ../shared/bench/make_corpus.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --example cluster --example evaluate
-bin=target/release/examples
+cargo build --release --quiet -p storyhash-cli
+bin=target/release/storyhash
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 score() { # name corpus level
-  "$bin/cluster" --jsonl --quiet "${opts[@]}" "$2" > "$out"
-  printf '%-28s %s\n' "$1" "$("$bin/evaluate" "$out" "$2" --level "$3" | tail -1)"
+  "$bin" cluster --format jsonl --quiet "${opts[@]}" "$2" > "$out"
+  printf '%-28s %s\n' "$1" "$("$bin" eval "$out" "$2" --level "$3" | tail -1)"
 }
 opts=("$@")
 printf '%-28s %s\n' corpus "level    items     pred     gold |  pair P  pair R pair F1 |    B3 P    B3 R   B3 F1 |    ARI"
-"$bin/cluster" --jsonl --quiet "${opts[@]}" examples/data/sample.jsonl > "$out"
-printf "%-28s %s\n" sample "$("$bin/evaluate" "$out" examples/data/sample.jsonl --level copy --gold copy | tail -1)"
+score sample examples/data/sample.jsonl copy
 score sample examples/data/sample.jsonl story
 S=../shared/corpora
 [ -d "$S" ] && for c in ecbplus allsides_roundups; do score "$c" "$S/$c/docs.jsonl" story; done

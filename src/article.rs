@@ -1,32 +1,202 @@
 //! The input record, and its date.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// One news article: an id, its text and optional metadata.
 ///
-/// In JSON Lines input the id may be a string or an integer; it is kept as
-/// written (`7` and `"7"` are both the id `7`, so two such articles in one
-/// batch are refused as a [`DuplicateId`](crate::Error::DuplicateId), never
+/// In JSON input (see [`Fields`]) the id may be a string or an integer; it is
+/// kept as written (`7` and `"7"` are both the id `7`, so two such articles in
+/// one batch are refused as a [`DuplicateId`](crate::Error::DuplicateId), never
 /// merged). The date may be a string in one of the formats [`Day::parse`]
-/// accepts, or an integer count of Unix seconds (milliseconds when it is
-/// `10^11` or more), which is read as its UTC date.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// accepts, or a number of Unix seconds (milliseconds when it is `10^11` or
+/// more), which is read as its UTC date.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Article {
     /// The caller's id, unique within a batch.
-    #[serde(deserialize_with = "string_or_number")]
     pub id: String,
     /// The body text (the copy tier signs this).
     pub text: String,
     /// Headline, if known.
-    #[serde(default)]
     pub title: Option<String>,
     /// Publication date, as given; parsed once by [`Article::day`] when the
     /// article is signed (see [`Day::parse`] for the formats).
-    #[serde(default, deserialize_with = "date_or_timestamp")]
     pub date: Option<String>,
     /// Outlet name.
-    #[serde(default)]
     pub source: Option<String>,
+}
+
+/// The names of the JSON fields that hold an article's parts. Other fields
+/// are ignored.
+///
+/// # Example
+/// ```
+/// use storyhash::Fields;
+/// let fields = Fields { text: "content".into(), ..Fields::default() };
+/// let a = fields.parse(r#"{"id": 7, "content": "Rain in Lanmore.", "extra": [1]}"#)?;
+/// assert_eq!((a.id.as_str(), a.text.as_str()), ("7", "Rain in Lanmore."));
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fields {
+    /// The id (a string or an integer). Default `"id"`.
+    pub id: String,
+    /// The text. Default `"text"`.
+    pub text: String,
+    /// The headline (optional). Default `"title"`.
+    pub title: String,
+    /// The date (optional). Default `"date"`.
+    pub date: String,
+    /// The outlet (optional). Default `"source"`.
+    pub source: String,
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields {
+            id: "id".into(),
+            text: "text".into(),
+            title: "title".into(),
+            date: "date".into(),
+            source: "source".into(),
+        }
+    }
+}
+
+impl Fields {
+    /// Reads one JSON object as an article.
+    ///
+    /// # Errors
+    /// Why the text is not an article record: not a JSON object, a missing
+    /// id or text field (named), a field of the wrong type.
+    pub fn parse(&self, json: &str) -> Result<Article, String> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let article = ArticleSeed(self)
+            .deserialize(&mut de)
+            .and_then(|a| de.end().map(|()| a))
+            .map_err(|e| format!("not a valid article record: {e}"))?;
+        Ok(article)
+    }
+}
+
+impl<'de> Deserialize<'de> for Article {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        static DEFAULT: OnceLock<Fields> = OnceLock::new();
+        ArticleSeed(DEFAULT.get_or_init(Fields::default)).deserialize(d)
+    }
+}
+
+/// Deserialises an article whose fields are named by a [`Fields`].
+struct ArticleSeed<'f>(&'f Fields);
+
+impl<'de> DeserializeSeed<'de> for ArticleSeed<'_> {
+    type Value = Article;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Article, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArticleSeed<'_> {
+    type Value = Article;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an article object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Article, M::Error> {
+        use serde::de::Error as _;
+        let f = self.0;
+        let (mut id, mut text) = (None, None);
+        let mut a = Article::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let key = key.as_ref();
+            if key == f.id {
+                if id.is_some() {
+                    return Err(M::Error::custom(format!("duplicate field `{key}`")));
+                }
+                id = Some(map.next_value::<Id>()?.0);
+            } else if key == f.text {
+                if text.is_some() {
+                    return Err(M::Error::custom(format!("duplicate field `{key}`")));
+                }
+                text = Some(map.next_value::<String>()?);
+            } else if key == f.title {
+                a.title = map.next_value()?;
+            } else if key == f.date {
+                a.date = map.next_value::<Option<Date>>()?.map(|d| d.0);
+            } else if key == f.source {
+                a.source = map.next_value()?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        let missing = |name: &str| M::Error::custom(format!("missing field `{name}`"));
+        a.id = id.ok_or_else(|| missing(&f.id))?;
+        a.text = text.ok_or_else(|| missing(&f.text))?;
+        Ok(a)
+    }
+}
+
+/// An id: a string, or an integer kept as its decimal digits.
+struct Id(String);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            I(i64),
+            U(u64),
+        }
+        Ok(Id(
+            match Raw::deserialize(d).map_err(|_| {
+                serde::de::Error::custom("field `id` must be a string or an integer")
+            })? {
+                Raw::S(s) => s,
+                Raw::I(i) => i.to_string(),
+                Raw::U(u) => u.to_string(),
+            },
+        ))
+    }
+}
+
+/// A date: a string as given, or Unix seconds (milliseconds from `10^11`),
+/// kept as `@seconds` for [`Day::parse`].
+struct Date(String);
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            I(i64),
+            F(f64),
+        }
+        let seconds = |t: i64| {
+            if t.abs() >= MILLIS_FROM {
+                t / 1000
+            } else {
+                t
+            }
+        };
+        Ok(Date(
+            match Raw::deserialize(d).map_err(|_| {
+                serde::de::Error::custom(
+                    "field `date` must be a string, a number of Unix seconds or null",
+                )
+            })? {
+                Raw::S(s) => s,
+                Raw::I(t) => format!("@{}", seconds(t)),
+                Raw::F(t) => format!("@{}", seconds(t.floor() as i64)),
+            },
+        ))
+    }
 }
 
 impl Article {
@@ -159,57 +329,9 @@ impl std::fmt::Display for Day {
     }
 }
 
-fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        S(String),
-        I(i64),
-        U(u64),
-    }
-    Ok(
-        match Id::deserialize(d)
-            .map_err(|_| serde::de::Error::custom("field `id` must be a string or an integer"))?
-        {
-            Id::S(s) => s,
-            Id::I(i) => i.to_string(),
-            Id::U(u) => u.to_string(),
-        },
-    )
-}
-
 /// Unix times of `10^11` and more are read as milliseconds: as seconds they
 /// would be past the year 5000.
 const MILLIS_FROM: i64 = 100_000_000_000;
-
-fn date_or_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Date {
-        S(String),
-        I(i64),
-        F(f64),
-    }
-    let seconds = |t: i64| {
-        if t.abs() >= MILLIS_FROM {
-            t / 1000
-        } else {
-            t
-        }
-    };
-    Ok(
-        match Option::<Date>::deserialize(d).map_err(|_| {
-            serde::de::Error::custom(
-                "field `date` must be a string, a number of Unix seconds or null",
-            )
-        })? {
-            None => None,
-            Some(Date::S(s)) => Some(s),
-            Some(Date::I(t)) => Some(format!("@{}", seconds(t))),
-            Some(Date::F(t)) => Some(format!("@{}", seconds(t.floor() as i64))),
-        },
-    )
-}
 
 #[cfg(test)]
 mod tests {
@@ -262,5 +384,35 @@ mod tests {
         let none: Article = serde_json::from_str(r#"{"id":1,"text":"x","date":null}"#).unwrap();
         assert_eq!(none.day(), Ok(None));
         assert!(serde_json::from_str::<Article>(r#"{"id":1,"text":"x","date":[1]}"#).is_err());
+    }
+
+    #[test]
+    fn fields_name_the_parts() {
+        let f = Fields {
+            text: "body".into(),
+            id: "uid".into(),
+            ..Fields::default()
+        };
+        let a = f
+            .parse(r#"{"uid":"a","body":"x","text":"ignored","title":"T","date":null}"#)
+            .unwrap();
+        assert_eq!(
+            (a.id.as_str(), a.text.as_str(), a.title.as_deref()),
+            ("a", "x", Some("T"))
+        );
+        for (line, needle) in [
+            (r#"{"uid":"a"}"#, "missing field `body`"),
+            (r#"{"body":"x"}"#, "missing field `uid`"),
+            (
+                r#"{"uid":"a","body":"x","uid":"b"}"#,
+                "duplicate field `uid`",
+            ),
+            (r#"{"uid":null,"body":"x"}"#, "string or an integer"),
+            (r#"[1]"#, "not a valid article"),
+            (r#"{"uid":"a","body":"x"} trailing"#, "trailing"),
+        ] {
+            let e = f.parse(line).unwrap_err();
+            assert!(e.contains(needle), "{line}: {e}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::article::Article;
-use crate::clustering::{Clustering, Report};
+use crate::clustering::{Clustering, Placement, Report};
 use crate::config::Config;
 use crate::copies::{find_copy_groups, find_copy_groups_simhash, CopyGroups};
 use crate::error::{Error, Result};
@@ -20,6 +20,23 @@ use crate::text::{truncate_to_boundary, ShingleScratch};
 
 /// Unreadable dates kept as examples in the [`Report`].
 const BAD_DATE_EXAMPLES: usize = 5;
+
+/// Told how a batch is going, for progress bars: each stage as it starts,
+/// and the items done in the counted ones. Every method does nothing by
+/// default; `()` reports nothing.
+pub trait Progress: Sync {
+    /// A stage starts, with `total` items to do (0: not counted).
+    fn stage(&self, name: &'static str, total: u64) {
+        let _ = (name, total);
+    }
+
+    /// `n` more items of the current stage are done.
+    fn advance(&self, n: u64) {
+        let _ = n;
+    }
+}
+
+impl Progress for () {}
 
 /// Groups articles into copy groups and stories.
 ///
@@ -96,12 +113,27 @@ impl Clusterer {
     /// [`Error::DocumentTooLarge`] for an oversized article when the limits
     /// say to reject it.
     pub fn cluster(&self, articles: &[Article]) -> Result<Clustering> {
+        self.cluster_with(articles, &())
+    }
+
+    /// Clusters `articles` as [`cluster`](Self::cluster) does, telling
+    /// `progress` how it goes: the stages `order ids`, `sign` (counted by
+    /// article), `copy groups`, `stories` and `assemble`.
+    ///
+    /// # Errors
+    /// As [`cluster`](Self::cluster).
+    pub fn cluster_with(
+        &self,
+        articles: &[Article],
+        progress: &dyn Progress,
+    ) -> Result<Clustering> {
         let mut report = Report {
             documents: articles.len(),
             lsh: self.lsh,
             ..Report::default()
         };
         let start = Instant::now();
+        progress.stage("order ids", 0);
         if articles.len() > u32::MAX as usize - 1 {
             return Err(Error::config(
                 "articles",
@@ -118,6 +150,7 @@ impl Clusterer {
         let (groups, days) = match self.config.copies.simhash {
             None => {
                 let start = Instant::now();
+                progress.stage("sign", articles.len() as u64);
                 let signed = sign(
                     &self.signer,
                     self.config.limits.max_document_bytes,
@@ -126,10 +159,12 @@ impl Clusterer {
                         let a = article(i as u32);
                         (i as u64, a.text.as_str(), a.date.as_deref())
                     },
+                    progress,
                 )?;
                 note_signing(&signed, &mut report, |i| &article(i as u32).id);
                 report.stage("sign", start);
                 let start = Instant::now();
+                progress.stage("copy groups", 0);
                 let groups = find_copy_groups(
                     &signed.sketches,
                     &signed.content,
@@ -141,12 +176,14 @@ impl Clusterer {
             }
             Some(k) => {
                 let start = Instant::now();
+                progress.stage("sign", 0);
                 let (fps, facts) = self.fingerprint_all(articles.len(), &article, &mut report)?;
                 let days = (0..articles.len() as u32)
                     .map(|i| article(i).day().ok().flatten())
                     .collect();
                 report.stage("fingerprint", start);
                 let start = Instant::now();
+                progress.stage("copy groups", 0);
                 let groups = find_copy_groups_simhash(&fps, &facts, k, &self.config.copies);
                 report.stage("copy groups", start);
                 (groups, days)
@@ -156,46 +193,47 @@ impl Clusterer {
         report.duplicates = groups.duplicates as usize;
 
         let start = Instant::now();
+        progress.stage("stories", 0);
         let story_of = self.stories(&groups, &days, &article, &mut report);
         report.stage("stories", start);
 
         // Back to input positions.
         let start = Instant::now();
+        progress.stage("assemble", 0);
         let n = articles.len();
-        let mut representative = vec![0u32; n];
-        let mut score = vec![0f32; n];
+        let mut placed = Placement {
+            representative: vec![0; n],
+            score: vec![0.0; n],
+            basis: vec![crate::copies::Basis::Representative; n],
+        };
         for i in 0..n {
-            representative[order[i] as usize] = order[groups.representative[i] as usize];
-            score[order[i] as usize] = groups.score[i];
+            let at = order[i] as usize;
+            placed.representative[at] = order[groups.representative[i] as usize];
+            placed.score[at] = groups.score[i];
+            placed.basis[at] = groups.basis[i];
         }
-        let story_of_representative: HashMap<u32, u32> = story_of
+        let story_of_representative: HashMap<u32, (u32, f32)> = story_of
             .into_iter()
-            .map(|(r, s)| (order[r as usize], order[s as usize]))
+            .map(|(r, s, sim)| (order[r as usize], (order[s as usize], sim)))
             .collect();
-        let result = Clustering::assemble(
-            articles,
-            &representative,
-            &score,
-            &story_of_representative,
-            report,
-        );
+        let result = Clustering::assemble(articles, &placed, &story_of_representative, report);
         Ok(result.finish(start))
     }
 
     /// The story (a representative) of each copy group's representative, in
-    /// id-order numbers.
+    /// id-order numbers, and its average similarity to the rest of the story.
     fn stories<'a>(
         &self,
         groups: &CopyGroups,
         days: &[Option<crate::Day>],
         article: &(impl Fn(u32) -> &'a Article + Sync),
         report: &mut Report,
-    ) -> Vec<(u32, u32)> {
+    ) -> Vec<(u32, u32, f32)> {
         let mut reps: Vec<u32> = groups.representative.clone();
         reps.par_sort_unstable();
         reps.dedup();
         if !self.config.stories.enabled {
-            return reps.iter().map(|&r| (r, r)).collect();
+            return reps.iter().map(|&r| (r, r, 1.0)).collect();
         }
         // The same size limit as the copy tier: a 50 MB page is scored on its head.
         let limit = self.config.limits.max_document_bytes;
@@ -210,11 +248,12 @@ impl Clusterer {
                 }
             })
             .collect();
-        let (labels, stats) = cluster_stories(&docs, &self.config.stories, self.config.sketch.seed);
-        report.stories = stats;
+        let stories = cluster_stories(&docs, &self.config.stories, self.config.sketch.seed);
+        report.stories = stories.stats;
         reps.iter()
-            .zip(labels)
-            .map(|(&r, label)| (r, reps[label as usize]))
+            .zip(stories.labels)
+            .zip(stories.similarity)
+            .map(|((&r, label), sim)| (r, reps[label as usize], sim))
             .collect()
     }
 

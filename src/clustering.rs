@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::article::Article;
+use crate::copies::Basis;
 use crate::lsh::{CandidateStats, LshParams};
 use crate::stories::StoryStats;
 
@@ -44,6 +45,17 @@ impl Report {
     }
 }
 
+/// Each article's place in its copy group, by input position.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Placement {
+    /// Input position of the representative of its group.
+    pub(crate) representative: Vec<u32>,
+    /// Similarity to it.
+    pub(crate) score: Vec<f32>,
+    /// Why it is in the group.
+    pub(crate) basis: Vec<Basis>,
+}
+
 /// One member of a copy group.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Member {
@@ -51,9 +63,12 @@ pub struct Member {
     pub index: usize,
     /// The article's id.
     pub id: String,
-    /// Estimated similarity to the group's representative (Jaccard, or
-    /// containment for a truncated or wrapped copy); 1 for the representative.
+    /// Similarity to the group's representative: Jaccard, or containment
+    /// for a truncated or wrapped copy, as [`basis`](Self::basis) says; 1
+    /// for the representative and an identical text.
     pub similarity: f32,
+    /// Why the article is in the group.
+    pub basis: Basis,
 }
 
 /// Syndicated and lightly edited versions of one article.
@@ -63,6 +78,7 @@ pub struct CopyGroup {
     representative: usize,
     members: Vec<Member>,
     story: usize,
+    story_similarity: f32,
 }
 
 impl CopyGroup {
@@ -85,6 +101,13 @@ impl CopyGroup {
     /// Number of members.
     pub fn len(&self) -> usize {
         self.members.len()
+    }
+
+    /// Average story similarity of this group's representative to the other
+    /// groups of its story (a pair the blocking did not propose counts as 0,
+    /// as in the average linkage that built the story); 1 when it is alone.
+    pub fn story_similarity(&self) -> f32 {
+        self.story_similarity
     }
 
     /// Always false: a group has at least one member.
@@ -151,15 +174,19 @@ pub struct Clustering {
 }
 
 impl Clustering {
-    /// Builds the canonical structure from each article's copy representative
-    /// and each representative's story label.
+    /// Builds the canonical structure from each article's place in its copy
+    /// group and each representative's story label and similarity.
     pub(crate) fn assemble(
         articles: &[Article],
-        representative: &[u32],
-        score: &[f32],
-        story_of_representative: &HashMap<u32, u32>,
+        groups: &Placement,
+        story_of_representative: &HashMap<u32, (u32, f32)>,
         report: Report,
     ) -> Self {
+        let Placement {
+            representative,
+            score,
+            basis,
+        } = groups;
         let n = articles.len();
         let id = |i: usize| articles[i].id.as_str();
         // Group members by representative: documents in representative
@@ -183,9 +210,11 @@ impl Clustering {
                             index: i,
                             id: id(i).to_owned(),
                             similarity: score[i],
+                            basis: basis[i],
                         })
                         .collect(),
                     story: 0,
+                    story_similarity: story_of_representative[&(l as u32)].1,
                 }
             })
             .collect();
@@ -200,7 +229,7 @@ impl Clustering {
         // so each story's first group holds its smallest member id.
         let mut by_label: HashMap<u32, Vec<usize>> = HashMap::new();
         for (g, group) in copy_groups.iter().enumerate() {
-            let label = story_of_representative[&(group.representative as u32)];
+            let label = story_of_representative[&(group.representative as u32)].0;
             by_label.entry(label).or_default().push(g);
         }
         let mut stories: Vec<Story> = by_label

@@ -69,6 +69,36 @@ pub enum Rule {
     TooDifferent,
 }
 
+/// Why a document is in its copy group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Basis {
+    /// It is the group's representative (its longest version).
+    Representative,
+    /// Its text is identical to another member's.
+    Identical,
+    /// Its Jaccard similarity to the representative passed.
+    Jaccard,
+    /// Its containment in (or of) the representative passed: a truncated or
+    /// wrapped version.
+    Containment,
+    /// Its SimHash fingerprint is near the representative's.
+    Fingerprint,
+}
+
+impl Basis {
+    /// A short label: `representative`, `identical`, `jaccard`, `containment`, `simhash`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Basis::Representative => "representative",
+            Basis::Identical => "identical",
+            Basis::Jaccard => "jaccard",
+            Basis::Containment => "containment",
+            Basis::Fingerprint => "simhash",
+        }
+    }
+}
+
 impl Verifier<'_> {
     /// The pair's similarity when it passes, `None` otherwise.
     pub(crate) fn score(&self, a: SketchRef<'_>, b: SketchRef<'_>) -> Option<f32> {
@@ -76,9 +106,15 @@ impl Verifier<'_> {
     }
 
     /// Whether a member stays close enough to its group's representative:
-    /// the same test with every threshold scaled by [`CopyConfig::drift`].
-    pub(crate) fn close(&self, rep: SketchRef<'_>, m: SketchRef<'_>) -> Option<f32> {
-        self.judge(rep, m, self.config.drift).score
+    /// the same test with every threshold scaled by [`CopyConfig::drift`];
+    /// the similarity and the part of the test that passed.
+    pub(crate) fn close(&self, rep: SketchRef<'_>, m: SketchRef<'_>) -> Option<(f32, Basis)> {
+        let v = self.judge(rep, m, self.config.drift);
+        let basis = match v.rule {
+            Rule::Containment => Basis::Containment,
+            _ => Basis::Jaccard,
+        };
+        v.score.map(|s| (s, basis))
     }
 
     /// The copy test with every threshold scaled by `scale`.
@@ -125,6 +161,8 @@ pub(crate) struct CopyGroups {
     pub(crate) representative: Vec<u32>,
     /// Similarity of each document to its representative (1 for itself).
     pub(crate) score: Vec<f32>,
+    /// Why each document is in its group.
+    pub(crate) basis: Vec<Basis>,
     pub(crate) stats: CandidateStats,
     /// Documents whose text repeats an earlier document's exactly.
     pub(crate) duplicates: u64,
@@ -171,7 +209,7 @@ pub(crate) fn find_copy_groups(
         config.max_bucket,
         |a, b| verifier.score(sketches.get(a as usize), sketches.get(b as usize)),
     );
-    let (mut representative, mut score) =
+    let (mut representative, mut score, mut basis) =
         group_without_chaining(sketches.len(), &edges, sketches.shingle_counts(), |a, b| {
             verifier.close(sketches.get(a as usize), sketches.get(b as usize))
         });
@@ -180,12 +218,14 @@ pub(crate) fn find_copy_groups(
         if f as usize != d {
             representative[d] = representative[f as usize];
             score[d] = score[f as usize];
+            basis[d] = Basis::Identical;
             duplicates += 1;
         }
     }
     CopyGroups {
         representative,
         score,
+        basis,
         stats,
         duplicates,
     }
@@ -224,15 +264,20 @@ pub(crate) fn find_copy_groups_simhash(
         .collect();
     stats.verified = edges.len() as u64;
     let loose = (2 * max_distance).min(64);
-    let (representative, score) =
+    let (representative, score, basis) =
         group_without_chaining(fps.len(), &edges, facts.shingle_counts(), |a, b| {
             let d = (fps[a as usize] ^ fps[b as usize]).count_ones();
-            (d <= loose && facts_ok(a, b, config.drift))
-                .then(|| crate::sketch::similarity_of_distance(d) as f32)
+            (d <= loose && facts_ok(a, b, config.drift)).then(|| {
+                (
+                    crate::sketch::similarity_of_distance(d) as f32,
+                    Basis::Fingerprint,
+                )
+            })
         });
     CopyGroups {
         representative,
         score,
+        basis,
         stats,
         duplicates: 0,
     }
@@ -262,29 +307,32 @@ pub(crate) fn components(n: usize, edges: &[(u32, u32)]) -> Vec<Vec<u32>> {
     components
 }
 
-/// Leader clustering inside each connected component of `edges`, in parallel.
+/// Leader clustering inside each connected component of `edges`, in
+/// parallel: each document's representative, similarity to it, and basis.
 pub(crate) fn group_without_chaining<V>(
     n: usize,
     edges: &[Edge],
     size: &[u32],
     close: V,
-) -> (Vec<u32>, Vec<f32>)
+) -> (Vec<u32>, Vec<f32>, Vec<Basis>)
 where
-    V: Fn(u32, u32) -> Option<f32> + Sync,
+    V: Fn(u32, u32) -> Option<(f32, Basis)> + Sync,
 {
     let pairs: Vec<(u32, u32)> = edges.iter().map(|&(a, b, _)| (a, b)).collect();
     let adjacency = Adjacency::new(n, &pairs);
-    let assignments: Vec<Vec<(u32, u32, f32)>> = components(n, &pairs)
+    let assignments: Vec<Vec<Assignment>> = components(n, &pairs)
         .into_par_iter()
         .map(|members| group_component(&members, |d| size[d as usize], |d| adjacency.of(d), &close))
         .collect();
     let mut representative: Vec<u32> = (0..n as u32).collect();
     let mut score = vec![1.0f32; n];
-    for (m, l, s) in assignments.into_iter().flatten() {
-        representative[m as usize] = l;
-        score[m as usize] = s;
+    let mut basis = vec![Basis::Representative; n];
+    for a in assignments.into_iter().flatten() {
+        representative[a.member as usize] = a.representative;
+        score[a.member as usize] = a.score;
+        basis[a.member as usize] = a.basis;
     }
-    (representative, score)
+    (representative, score, basis)
 }
 
 /// Neighbour lists of a graph, in compressed rows.
@@ -319,8 +367,18 @@ impl Adjacency {
     }
 }
 
-/// The copy groups of one connected component: `(member, representative,
-/// score)` for each of `members` (document numbers in id order).
+/// A member's place in its copy group.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Assignment {
+    pub(crate) member: u32,
+    pub(crate) representative: u32,
+    /// Similarity to the representative (1 for itself).
+    pub(crate) score: f32,
+    pub(crate) basis: Basis,
+}
+
+/// The copy groups of one connected component: an [`Assignment`] for each
+/// of `members` (document numbers in id order).
 ///
 /// Members are visited by decreasing `size` (ties: smaller number first); each
 /// joins the best representative among those of its already visited
@@ -331,18 +389,29 @@ pub(crate) fn group_component<'n>(
     members: &[u32],
     size: impl Fn(u32) -> u32,
     neighbours: impl Fn(u32) -> &'n [u32],
-    close: impl Fn(u32, u32) -> Option<f32>,
-) -> Vec<(u32, u32, f32)> {
+    close: impl Fn(u32, u32) -> Option<(f32, Basis)>,
+) -> Vec<Assignment> {
     let mut order = members.to_vec();
     order.sort_by(|&a, &b| size(b).cmp(&size(a)).then(a.cmp(&b)));
     let rep = order[0];
-    let direct: Option<Vec<(u32, u32, f32)>> = order
+    let alone = |m: u32| Assignment {
+        member: m,
+        representative: m,
+        score: 1.0,
+        basis: Basis::Representative,
+    };
+    let direct: Option<Vec<Assignment>> = order
         .iter()
         .map(|&m| {
             if m == rep {
-                Some((m, m, 1.0))
+                Some(alone(m))
             } else {
-                close(rep, m).map(|s| (m, rep, s))
+                close(rep, m).map(|(score, basis)| Assignment {
+                    member: m,
+                    representative: rep,
+                    score,
+                    basis,
+                })
             }
         })
         .collect();
@@ -364,13 +433,18 @@ pub(crate) fn group_component<'n>(
         let best = tried
             .iter()
             .filter_map(|&l| close(l, m).map(|s| (s, l)))
-            .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
-        let (l, s) = match best {
-            Some((s, l)) => (l, s),
-            None => (m, 1.0),
+            .max_by(|x, y| x.0 .0.total_cmp(&y.0 .0).then(y.1.cmp(&x.1)));
+        let a = match best {
+            Some(((score, basis), l)) => Assignment {
+                member: m,
+                representative: l,
+                score,
+                basis,
+            },
+            None => alone(m),
         };
-        representative_of.insert(m, l);
-        out.push((m, l, s));
+        representative_of.insert(m, a.representative);
+        out.push(a);
     }
     out
 }
@@ -421,15 +495,19 @@ mod tests {
         // first representative: 1 joins it, 2 does not verify against 0 and
         // starts a group, 3 joins 2.
         let edges = [(0, 1, 0.9), (1, 2, 0.9), (2, 3, 0.9)];
-        let verify = |a: u32, b: u32| (a.abs_diff(b) == 1).then_some(0.9);
-        let (rep, _) = group_without_chaining(4, &edges, &[40, 30, 20, 10], verify);
+        let verify = |a: u32, b: u32| (a.abs_diff(b) == 1).then_some((0.9, Basis::Jaccard));
+        let (rep, _, _) = group_without_chaining(4, &edges, &[40, 30, 20, 10], verify);
         assert_eq!(rep, vec![0, 0, 2, 2]);
     }
 
     #[test]
     fn star_stays_whole() {
         let edges = [(0, 1, 0.9), (0, 2, 0.9), (0, 3, 0.9)];
-        let (rep, _) = group_without_chaining(5, &edges, &[9, 1, 1, 1, 1], |_, _| Some(0.9));
+        let (rep, _, basis) = group_without_chaining(5, &edges, &[9, 1, 1, 1, 1], |_, _| {
+            Some((0.9, Basis::Jaccard))
+        });
+        assert_eq!(basis[0], Basis::Representative);
+        assert_eq!(basis[1], Basis::Jaccard);
         assert_eq!(rep, vec![0, 0, 0, 0, 4]);
     }
 

@@ -6,7 +6,10 @@
 //!   the file and line, or, with [`ReadOptions::skip_bad`], skipped and counted;
 //! - invalid UTF-8 is an error naming the line, or, with
 //!   [`ReadOptions::lossy_utf8`], replaced by U+FFFD and counted;
-//! - blank lines are ignored; an empty file holds no articles;
+//! - blank lines are ignored; an empty file holds no articles; a UTF-8
+//!   byte-order mark at the start of the input is skipped;
+//! - the JSON fields holding the id, text, title, date and outlet are named
+//!   by [`ReadOptions::fields`] (`id`, `text`, ... by default);
 //! - in a directory, files not ending in `.txt` are ignored and counted.
 
 use std::fs;
@@ -15,18 +18,23 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::article::Article;
+use crate::article::{Article, Fields};
 use crate::error::{Error, Result};
 
-/// How strict the readers are.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How strict the readers are, and which fields they read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReadOptions {
     /// Skip malformed lines (counted in [`ReadReport::skipped`]) instead of failing.
     pub skip_bad: bool,
     /// Replace invalid UTF-8 with U+FFFD (counted) instead of failing.
     pub lossy_utf8: bool,
+    /// The names of the JSON fields of an article.
+    pub fields: Fields,
 }
+
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// What a reader saw besides the articles.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,7 +65,7 @@ const CHUNK: usize = 32 << 20;
 /// # Errors
 /// [`Error::Io`] when the input cannot be read; [`Error::BadRecord`] for a bad
 /// line, unless `options` says to skip or repair it.
-pub fn read_input(input: &Path, options: ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
+pub fn read_input(input: &Path, options: &ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
     let io = |source| Error::Io {
         path: input.to_owned(),
         source,
@@ -82,7 +90,7 @@ pub fn read_input(input: &Path, options: ReadOptions) -> Result<(Vec<Article>, R
 pub fn read_jsonl(
     reader: impl Read,
     path: &Path,
-    options: ReadOptions,
+    options: &ReadOptions,
 ) -> Result<(Vec<Article>, ReadReport)> {
     read_jsonl_in_chunks(reader, path, options, CHUNK)
 }
@@ -90,7 +98,7 @@ pub fn read_jsonl(
 fn read_jsonl_in_chunks(
     mut reader: impl Read,
     path: &Path,
-    options: ReadOptions,
+    options: &ReadOptions,
     chunk: usize,
 ) -> Result<(Vec<Article>, ReadReport)> {
     let mut articles = Vec::new();
@@ -109,6 +117,9 @@ fn read_jsonl_in_chunks(
                 source,
             })?;
         eof = got < chunk;
+        if first_line == 1 && buf.starts_with(BOM) {
+            buf.drain(..BOM.len());
+        }
         // Parse up to the last complete line; keep the rest for the next round.
         let cut = if eof {
             buf.len()
@@ -136,8 +147,9 @@ fn read_jsonl_in_chunks(
 pub fn parse_jsonl(
     bytes: &[u8],
     path: &Path,
-    options: ReadOptions,
+    options: &ReadOptions,
 ) -> Result<(Vec<Article>, ReadReport)> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     parse_lines(bytes, 1, path, options).map(|(a, r, _)| (a, r))
 }
 
@@ -147,7 +159,7 @@ fn parse_lines(
     bytes: &[u8],
     first_line: u64,
     path: &Path,
-    options: ReadOptions,
+    options: &ReadOptions,
 ) -> Result<(Vec<Article>, ReadReport, u64)> {
     let mut lines: Vec<(u64, &[u8])> = Vec::new();
     let mut start = 0;
@@ -165,7 +177,7 @@ fn parse_lines(
     type Parsed = std::result::Result<(Article, bool), String>;
     let parsed: Vec<(u64, Parsed)> = lines
         .par_iter()
-        .map(|&(no, line)| (no, parse_line(line, options.lossy_utf8)))
+        .map(|&(no, line)| (no, parse_line(line, options)))
         .collect();
     let mut articles = Vec::with_capacity(parsed.len());
     let mut report = ReadReport::default();
@@ -218,26 +230,18 @@ fn newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
         )
 }
 
-fn parse_line(line: &[u8], lossy: bool) -> std::result::Result<(Article, bool), String> {
+fn parse_line(line: &[u8], options: &ReadOptions) -> std::result::Result<(Article, bool), String> {
     match std::str::from_utf8(line) {
-        Ok(s) => serde_json::from_str(s)
-            .map(|a| (a, false))
-            .map_err(json_reason),
-        Err(_) if lossy => {
+        Ok(s) => options.fields.parse(s).map(|a| (a, false)),
+        Err(_) if options.lossy_utf8 => {
             let s = String::from_utf8_lossy(line);
-            serde_json::from_str(&s)
-                .map(|a| (a, true))
-                .map_err(json_reason)
+            options.fields.parse(&s).map(|a| (a, true))
         }
         Err(e) => Err(format!(
             "invalid UTF-8 at byte {} of the line",
             e.valid_up_to()
         )),
     }
-}
-
-fn json_reason(e: serde_json::Error) -> String {
-    format!("not a valid article record: {e}")
 }
 
 /// Reads every `.txt` file in `dir` (not recursive) as one article whose id is
@@ -247,7 +251,7 @@ fn json_reason(e: serde_json::Error) -> String {
 /// [`Error::Io`] when the directory or a file cannot be read;
 /// [`Error::BadRecord`] (line 0) for a file that is not UTF-8, unless
 /// `options.lossy_utf8`.
-pub fn read_txt_dir(dir: &Path, options: ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
+pub fn read_txt_dir(dir: &Path, options: &ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::Io { path, source }
@@ -266,6 +270,10 @@ pub fn read_txt_dir(dir: &Path, options: ReadOptions) -> Result<(Vec<Article>, R
     let mut articles = Vec::with_capacity(paths.len());
     for path in paths {
         let bytes = fs::read(&path).map_err(io(&path))?;
+        let bytes = match bytes.strip_prefix(BOM) {
+            Some(rest) => rest.to_vec(),
+            None => bytes,
+        };
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) if options.lossy_utf8 => {
@@ -293,7 +301,10 @@ pub fn read_txt_dir(dir: &Path, options: ReadOptions) -> Result<(Vec<Article>, R
 ///
 /// # Errors
 /// As [`read_input`].
-pub fn read_inputs(inputs: &[PathBuf], options: ReadOptions) -> Result<(Vec<Article>, ReadReport)> {
+pub fn read_inputs(
+    inputs: &[PathBuf],
+    options: &ReadOptions,
+) -> Result<(Vec<Article>, ReadReport)> {
     let mut all = Vec::new();
     let mut report = ReadReport::default();
     for input in inputs {
@@ -327,7 +338,7 @@ mod tests {
     #[test]
     fn reads_records_and_names_bad_lines() {
         let ok = b"{\"id\":\"a\",\"text\":\"x\"}\n\n{\"id\":7,\"text\":\"y\",\"title\":\"T\"}\r\n";
-        let (a, _) = parse_jsonl(ok, p(), ReadOptions::default()).unwrap();
+        let (a, _) = parse_jsonl(ok, p(), &ReadOptions::default()).unwrap();
         assert_eq!(a.len(), 2);
         assert_eq!(a[1].id, "7");
         assert_eq!(a[1].title.as_deref(), Some("T"));
@@ -344,7 +355,7 @@ mod tests {
             (b"{\"id\":\"a\",\"text\":\"\xff\"}", 1, "invalid UTF-8"),
         ];
         for (input, line, needle) in cases {
-            match parse_jsonl(input, p(), ReadOptions::default()) {
+            match parse_jsonl(input, p(), &ReadOptions::default()) {
                 Err(Error::BadRecord {
                     line: l, reason, ..
                 }) => {
@@ -369,17 +380,35 @@ mod tests {
         let good = input.len();
         input.extend_from_slice(b"{\"id\":\"bad\"}\n");
         for chunk in [7, 100, 4096, CHUNK] {
-            let r = read_jsonl_in_chunks(&input[..], p(), ReadOptions::default(), chunk);
+            let r = read_jsonl_in_chunks(&input[..], p(), &ReadOptions::default(), chunk);
             assert!(
                 matches!(r, Err(Error::BadRecord { line: 2001, .. })),
                 "chunk {chunk}"
             );
             let (a, _) =
-                read_jsonl_in_chunks(&input[..good], p(), ReadOptions::default(), chunk).unwrap();
+                read_jsonl_in_chunks(&input[..good], p(), &ReadOptions::default(), chunk).unwrap();
             assert_eq!(a.len(), 2000, "chunk {chunk}");
             assert_eq!(a[1999].id, "1999");
             assert_eq!(a[77].text, "x ".repeat(27));
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let input = b"\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n";
+        for chunk in [3, 7, CHUNK] {
+            let (a, r) =
+                read_jsonl_in_chunks(&input[..], p(), &ReadOptions::default(), chunk).unwrap();
+            assert_eq!(a.len(), 2, "chunk {chunk}");
+            assert!(r.skipped.is_empty());
+        }
+        assert_eq!(
+            parse_jsonl(input, p(), &ReadOptions::default())
+                .unwrap()
+                .0
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -389,8 +418,9 @@ mod tests {
         let opts = ReadOptions {
             skip_bad: true,
             lossy_utf8: true,
+            ..ReadOptions::default()
         };
-        let (a, r) = parse_jsonl(input, p(), opts).unwrap();
+        let (a, r) = parse_jsonl(input, p(), &opts).unwrap();
         assert_eq!(a.len(), 2);
         assert_eq!(a[1].text, "\u{FFFD}ok");
         assert_eq!(r.skipped.len(), 1);

@@ -68,6 +68,7 @@ mod config;
 mod copies;
 mod error;
 pub mod eval;
+mod explain;
 mod hash;
 mod index;
 pub mod io;
@@ -79,15 +80,16 @@ mod stories;
 mod stream;
 pub mod text;
 
-pub use article::{Article, BadDate, Day};
-pub use batch::Clusterer;
+pub use article::{Article, BadDate, Day, Fields};
+pub use batch::{Clusterer, Progress};
 pub use clustering::{Clustering, CopyGroup, Member, Report, Story, StoryView};
 pub use config::{
     Config, CopyConfig, Limits, OversizePolicy, Scheme, Shingling, SketchConfig, StoryConfig,
     DEFAULT_SEED,
 };
-pub use copies::{Rule, Verdict};
+pub use copies::{Basis, Rule, Verdict};
 pub use error::{Error, Result};
+pub use explain::{CopyReasons, Explanation, StoryReasons};
 pub use index::{CopyIndex, Match};
 pub use sketch::{Estimate, MinHasher, Signature, SimHasher, Sketch, SketchParams, SketchRef};
 pub use stories::StoryStats;

@@ -187,6 +187,7 @@ impl Stages {
             self.config.limits.max_document_bytes,
             docs.len(),
             |i| (docs[i].doc, docs[i].text, docs[i].date),
+            &(),
         )
     }
 
@@ -251,7 +252,13 @@ impl Stages {
             |r, m| verifier.close(sketch(r), sketch(m)),
         )
         .into_iter()
-        .map(|(m, r, s)| (members[order[m as usize]], members[order[r as usize]], s))
+        .map(|a| {
+            (
+                members[order[a.member as usize]],
+                members[order[a.representative as usize]],
+                a.score,
+            )
+        })
         .collect())
     }
 
@@ -422,12 +429,14 @@ pub fn components(edges: &[(u64, u64)]) -> Vec<(u64, u64)> {
     out
 }
 
-/// Signs `n` documents, `get(i)` giving the `i`-th `(doc, text, date)`.
+/// Signs `n` documents, `get(i)` giving the `i`-th `(doc, text, date)`,
+/// telling `progress` of each one done.
 pub(crate) fn sign<'a>(
     signer: &MinHasher,
     limit: usize,
     n: usize,
     get: impl Fn(usize) -> (u64, &'a str, Option<&'a str>) + Sync,
+    progress: &dyn crate::batch::Progress,
 ) -> Result<Signed> {
     let mut sketches = Sketches::zeroed(signer.num_perm(), n);
     type Row = (Vec<u64>, u128, Result<Option<Day>, String>, u8);
@@ -444,6 +453,7 @@ pub(crate) fn sign<'a>(
                     Err(_) => Err(date.unwrap_or_default().to_owned()),
                 };
                 let content = xxh3_128(truncate_to_boundary(text, limit).as_bytes());
+                progress.advance(1);
                 match signer.sign_into(text, scratch, slots) {
                     Ok(o) => {
                         *count = o.shingles;

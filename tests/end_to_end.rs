@@ -188,7 +188,7 @@ fn one_word_articles_are_never_chance_copies() {
 #[test]
 fn seed_articles_copy_groups() {
     let Some(dir) = shared("seeds") else { return };
-    let (mut articles, _) = storyhash::io::read_txt_dir(&dir, Default::default()).unwrap();
+    let (mut articles, _) = storyhash::io::read_txt_dir(&dir, &Default::default()).unwrap();
     articles.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(articles.len(), 5);
     let result = Clusterer::new(Config::default())
@@ -212,7 +212,7 @@ fn real_near_copies_are_found() {
             return;
         };
         let (articles, _) =
-            storyhash::io::read_input(&dir.join("docs.jsonl"), Default::default()).unwrap();
+            storyhash::io::read_input(&dir.join("docs.jsonl"), &Default::default()).unwrap();
         let result = Clusterer::new(Config::default())
             .unwrap()
             .cluster(&articles)

@@ -48,7 +48,7 @@ fn empty_whitespace_and_punctuation_only_documents() {
 #[test]
 fn malformed_json_lines_name_file_and_line() {
     let input = b"{\"id\":\"a\",\"text\":\"one\"}\n{\"id\":\"b\",\"text\":\"two\"\n{\"id\":\"c\",\"text\":\"three\"}\n";
-    match parse_jsonl(input, p(), ReadOptions::default()) {
+    match parse_jsonl(input, p(), &ReadOptions::default()) {
         Err(Error::BadRecord { path, line, .. }) => {
             assert_eq!(line, 2);
             assert_eq!(path, p());
@@ -57,7 +57,7 @@ fn malformed_json_lines_name_file_and_line() {
     }
     let mut opts = ReadOptions::default();
     opts.skip_bad = true;
-    let (articles, report) = parse_jsonl(input, p(), opts).unwrap();
+    let (articles, report) = parse_jsonl(input, p(), &opts).unwrap();
     assert_eq!(
         articles.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
         ["a", "c"]
@@ -71,12 +71,12 @@ fn a_file_cut_mid_line_keeps_every_complete_line() {
     let input =
         b"{\"id\":\"a\",\"text\":\"one\"}\n{\"id\":\"b\",\"text\":\"two\"}\n{\"id\":\"c\",\"te";
     assert!(matches!(
-        parse_jsonl(input, p(), ReadOptions::default()),
+        parse_jsonl(input, p(), &ReadOptions::default()),
         Err(Error::BadRecord { line: 3, .. })
     ));
     let mut opts = ReadOptions::default();
     opts.skip_bad = true;
-    let (articles, report) = parse_jsonl(input, p(), opts).unwrap();
+    let (articles, report) = parse_jsonl(input, p(), &opts).unwrap();
     assert_eq!(articles.len(), 2);
     assert_eq!(report.skipped[0].1, 3);
 }
@@ -85,12 +85,12 @@ fn a_file_cut_mid_line_keeps_every_complete_line() {
 fn invalid_utf8_is_refused_or_repaired_and_counted() {
     let input = b"{\"id\":\"a\",\"text\":\"caf\xe9 au lait\"}\n";
     assert!(matches!(
-        parse_jsonl(input, p(), ReadOptions::default()),
+        parse_jsonl(input, p(), &ReadOptions::default()),
         Err(Error::BadRecord { line: 1, ref reason, .. }) if reason.contains("UTF-8")
     ));
     let mut opts = ReadOptions::default();
     opts.lossy_utf8 = true;
-    let (articles, report) = parse_jsonl(input, p(), opts).unwrap();
+    let (articles, report) = parse_jsonl(input, p(), &opts).unwrap();
     assert_eq!(articles[0].text, "caf\u{FFFD} au lait");
     assert_eq!(report.lossy, 1);
 }
@@ -101,7 +101,7 @@ fn empty_files_and_directories_with_other_files() {
     std::fs::create_dir_all(&dir).unwrap();
     let empty = dir.join("empty.jsonl");
     std::fs::write(&empty, b"").unwrap();
-    let (articles, _) = read_input(&empty, ReadOptions::default()).unwrap();
+    let (articles, _) = read_input(&empty, &ReadOptions::default()).unwrap();
     assert!(articles.is_empty());
     assert!(Clusterer::new(Config::default())
         .unwrap()
@@ -114,17 +114,17 @@ fn empty_files_and_directories_with_other_files() {
     std::fs::write(texts.join("one.txt"), "A story about Lanmore.").unwrap();
     std::fs::write(texts.join("image.png"), [0x89, b'P', b'N', b'G', 0, 0xff]).unwrap();
     std::fs::write(texts.join("latin1.txt"), [b'c', b'a', b'f', 0xe9]).unwrap();
-    match read_input(&texts, ReadOptions::default()) {
+    match read_input(&texts, &ReadOptions::default()) {
         Err(Error::BadRecord { path, .. }) => assert!(path.ends_with("latin1.txt")),
         other => panic!("{other:?}"),
     }
     let mut opts = ReadOptions::default();
     opts.lossy_utf8 = true;
-    let (articles, report) = read_input(&texts, opts).unwrap();
+    let (articles, report) = read_input(&texts, &opts).unwrap();
     assert_eq!(articles.len(), 2);
     assert_eq!(report.ignored_files, 1);
     assert_eq!(report.lossy, 1);
-    match read_input(&dir.join("missing.jsonl"), ReadOptions::default()) {
+    match read_input(&dir.join("missing.jsonl"), &ReadOptions::default()) {
         Err(Error::Io { path, .. }) => assert!(path.ends_with("missing.jsonl")),
         other => panic!("{other:?}"),
     }

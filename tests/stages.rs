@@ -356,7 +356,9 @@ fn corpora() -> &'static [(String, Vec<Article>, Table)] {
             if let Some(p) = shared(&format!("corpora/{corpus}/docs.jsonl")) {
                 out.push((
                     corpus.into(),
-                    storyhash::io::read_input(&p, Default::default()).unwrap().0,
+                    storyhash::io::read_input(&p, &Default::default())
+                        .unwrap()
+                        .0,
                 ));
             }
         }

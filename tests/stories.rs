@@ -29,7 +29,7 @@ fn stories(r: &Clustering) -> Vec<String> {
 /// are each their own story).
 fn labelled(corpus: &str) -> Option<(Vec<Article>, Vec<String>)> {
     let path = shared(&format!("corpora/{corpus}/docs.jsonl"))?;
-    let (articles, _) = read_input(&path, Default::default()).unwrap();
+    let (articles, _) = read_input(&path, &Default::default()).unwrap();
     let gold = std::fs::read_to_string(&path)
         .unwrap()
         .lines()
@@ -60,7 +60,7 @@ fn seeds_form_one_story_among_distractors() {
     let (Some(lee), Some(ecb)) = (labelled("lee_background"), labelled("ecbplus")) else {
         return;
     };
-    let (mut articles, _) = read_txt_dir(&seed_dir, Default::default()).unwrap();
+    let (mut articles, _) = read_txt_dir(&seed_dir, &Default::default()).unwrap();
     articles.sort_by(|a, b| a.id.cmp(&b.id));
     let seeds: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
     articles.extend(lee.0);

@@ -92,10 +92,10 @@ fn seeds_form_one_story_in_a_stream_among_distractors() {
     ) else {
         return;
     };
-    let (mut seeds, _) = read_txt_dir(&seed_dir, Default::default()).unwrap();
+    let (mut seeds, _) = read_txt_dir(&seed_dir, &Default::default()).unwrap();
     seeds.sort_by(|a, b| a.id.cmp(&b.id));
-    let (mut articles, _) = read_input(&lee, Default::default()).unwrap();
-    articles.extend(read_input(&ecb, Default::default()).unwrap().0);
+    let (mut articles, _) = read_input(&lee, &Default::default()).unwrap();
+    articles.extend(read_input(&ecb, &Default::default()).unwrap().0);
     // The seeds arrive in the middle of the distractors, one by one.
     let half = articles.len() / 2;
     let mut stream = Stream::new(&Config::default(), Window::Unbounded).unwrap();

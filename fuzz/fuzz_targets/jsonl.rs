@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let mut options = ReadOptions::default();
     options.skip_bad = data.first().is_some_and(|b| b & 1 == 1);
     options.lossy_utf8 = data.first().is_some_and(|b| b & 2 == 2);
-    if let Ok((articles, _)) = parse_jsonl(data, Path::new("fuzz.jsonl"), options) {
+    if let Ok((articles, _)) = parse_jsonl(data, Path::new("fuzz.jsonl"), &options) {
         let _ = Clusterer::new(Config::default())
             .unwrap()
             .cluster(&articles);

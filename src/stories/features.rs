@@ -66,11 +66,25 @@ impl FeatureExtractor {
         scratch: &mut FeatureScratch,
         out: &mut Vec<(u64, f32)>,
     ) {
+        self.extract_named(title, text, scratch, out, |_, _| {});
+    }
+
+    /// As [`extract`](Self::extract), also calling `name(key, bytes)` with
+    /// the normalised text of each feature occurrence (a word, an entity run
+    /// such as `vladimir putin`, a canonical number): how a story is labelled.
+    pub(crate) fn extract_named(
+        &self,
+        title: Option<&str>,
+        text: &str,
+        scratch: &mut FeatureScratch,
+        out: &mut Vec<(u64, f32)>,
+        mut name: impl FnMut(u64, &[u8]),
+    ) {
         out.clear();
         if let Some(t) = title {
-            self.field(t, self.title_weight, scratch, out);
+            self.field(t, self.title_weight, scratch, out, &mut name);
         }
-        self.field(text, 1.0, scratch, out);
+        self.field(text, 1.0, scratch, out, &mut name);
         out.sort_unstable_by_key(|e| e.0);
         let mut w = 0;
         for r in 0..out.len() {
@@ -84,15 +98,27 @@ impl FeatureExtractor {
         out.truncate(w);
     }
 
-    fn field(&self, text: &str, weight: f32, s: &mut FeatureScratch, out: &mut Vec<(u64, f32)>) {
+    fn field(
+        &self,
+        text: &str,
+        weight: f32,
+        s: &mut FeatureScratch,
+        out: &mut Vec<(u64, f32)>,
+        name: &mut impl FnMut(u64, &[u8]),
+    ) {
         let seed = self.seed;
         let fact_weight = weight * self.fact_weight;
         let (run, number) = (&mut s.run, &mut s.number);
         run.clear();
         let mut run_words = 0;
-        let flush = |run: &mut Vec<u8>, run_words: &mut usize, out: &mut Vec<(u64, f32)>| {
+        let flush = |run: &mut Vec<u8>,
+                     run_words: &mut usize,
+                     out: &mut Vec<(u64, f32)>,
+                     name: &mut dyn FnMut(u64, &[u8])| {
             if *run_words >= 2 {
-                out.push((xxh3_64_with_seed(run, seed ^ ENTITY), fact_weight));
+                let h = xxh3_64_with_seed(run, seed ^ ENTITY);
+                name(h, run);
+                out.push((h, fact_weight));
             }
             run.clear();
             *run_words = 0;
@@ -106,7 +132,7 @@ impl FeatureExtractor {
                 run.extend_from_slice(strip_possessive(t));
                 run_words += 1;
             } else {
-                flush(run, &mut run_words, out);
+                flush(run, &mut run_words, out, name);
             }
             if numeric {
                 // "300,000" and "300000" are one number.
@@ -119,18 +145,21 @@ impl FeatureExtractor {
                         number.push(c);
                     }
                 }
-                out.push((xxh3_64_with_seed(number, seed ^ NUMBER), fact_weight));
+                let h = xxh3_64_with_seed(number, seed ^ NUMBER);
+                name(h, number);
+                out.push((h, fact_weight));
             } else {
                 let word = strip_possessive(t);
                 if word.len() >= 3 {
                     let h = xxh3_64_with_seed(word, seed ^ WORD);
                     if !self.stop.contains(&h) {
+                        name(h, word);
                         out.push((h, if fact { fact_weight } else { weight }));
                     }
                 }
             }
         });
-        flush(run, &mut run_words, out);
+        flush(run, &mut run_words, out, name);
     }
 }
 

@@ -127,20 +127,52 @@ pub(crate) fn link_components(
     (labels, merges)
 }
 
-/// Clusters `docs` (in id order); returns a cluster label per document (the
-/// smallest document index of its cluster) and counters.
-pub(crate) fn cluster_stories(
-    docs: &[StoryDoc<'_>],
-    config: &StoryConfig,
-    seed: u64,
-) -> (Vec<u32>, StoryStats) {
+/// The stories of a batch of story documents.
+pub(crate) struct Stories {
+    /// Each document's story: the smallest document index in it.
+    pub(crate) labels: Vec<u32>,
+    /// Each document's average similarity to the other documents of its
+    /// story (pairs not proposed count as 0); 1 when alone.
+    pub(crate) similarity: Vec<f32>,
+    pub(crate) stats: StoryStats,
+}
+
+/// Each document's average similarity to the others with its label.
+fn within_similarity(labels: &[u32], sims: &[(u32, u32, f64)]) -> Vec<f32> {
+    let mut size = vec![0u32; labels.len()];
+    for &l in labels {
+        size[l as usize] += 1;
+    }
+    let mut sum = vec![0f64; labels.len()];
+    for &(a, b, s) in sims {
+        if labels[a as usize] == labels[b as usize] {
+            sum[a as usize] += s;
+            sum[b as usize] += s;
+        }
+    }
+    labels
+        .iter()
+        .zip(sum)
+        .map(|(&l, s)| match size[l as usize] {
+            1 => 1.0,
+            k => (s / f64::from(k - 1)) as f32,
+        })
+        .collect()
+}
+
+/// Clusters `docs` (in id order).
+pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Stories {
     let n = docs.len();
     let mut stats = StoryStats {
         documents: n as u64,
         ..Default::default()
     };
     if n < 2 {
-        return ((0..n as u32).collect(), stats);
+        return Stories {
+            labels: (0..n as u32).collect(),
+            similarity: vec![1.0; n],
+            stats,
+        };
     }
     let vectors = vectors(docs, config, seed);
     let blocking = Blocking::new(config);
@@ -164,7 +196,11 @@ pub(crate) fn cluster_stories(
     stats.linked = sims.len() as u64;
     let (labels, merges) = link_components(n, &sims, config.threshold);
     stats.merges = merges;
-    (labels, stats)
+    Stories {
+        similarity: within_similarity(&labels, &sims),
+        labels,
+        stats,
+    }
 }
 
 /// The unit TF-IDF vectors of `docs`, IDF over `docs` themselves.
@@ -211,7 +247,7 @@ mod corpus_tests {
                 eprintln!("skipped: {} is not available", path.display());
                 continue;
             }
-            let (articles, _) = read_input(&path, ReadOptions::default()).unwrap();
+            let (articles, _) = read_input(&path, &ReadOptions::default()).unwrap();
             let gold: Vec<String> = std::fs::read_to_string(&path)
                 .unwrap()
                 .lines()

@@ -595,7 +595,7 @@ impl Stream {
             .iter()
             .filter_map(|&(g, _)| {
                 let representative = self.index.sketch_of(self.groups[g as usize].representative);
-                verifier.close(representative, me).map(|s| (g, s))
+                verifier.close(representative, me).map(|(s, _)| (g, s))
             })
             .max_by(|a, b| {
                 a.1.total_cmp(&b.1).then(

@@ -23,7 +23,7 @@ pub(crate) fn sample() -> (Vec<Article>, Vec<String>, Vec<String>) {
         stories.push(v["story"].as_str().unwrap().to_owned());
         copies.push(v["copy"].as_str().unwrap().to_owned());
     }
-    let (articles, _) = read_input(&path, ReadOptions::default()).unwrap();
+    let (articles, _) = read_input(&path, &ReadOptions::default()).unwrap();
     (articles, stories, copies)
 }
 

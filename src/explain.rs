@@ -1,0 +1,524 @@
+//! Why two articles are, or are not, copies and one story; and what a story
+//! is about. For people checking a clustering: every figure here is the one
+//! the decision used, recomputed from the same functions.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::article::Article;
+use crate::batch::Clusterer;
+use crate::clustering::Clustering;
+use crate::copies::{Rule, Verdict, Verifier};
+use crate::error::{Error, Result};
+use crate::hash::Map;
+use crate::sketch::SignScratch;
+use crate::stories::block::{Blocking, Posting};
+use crate::stories::{
+    dot, pair_similarity, top_terms, weigh, FeatureExtractor, FeatureScratch, Frequencies,
+    TimePrior, Vector,
+};
+use crate::text::{facts, truncate_to_boundary, Shingler};
+
+/// Why two articles are, or are not, copies and one story.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Explanation {
+    /// The two articles' ids.
+    pub ids: [String; 2],
+    /// The copy tier's view.
+    pub copies: CopyReasons,
+    /// The story tier's view.
+    pub story: StoryReasons,
+}
+
+/// The copy test of two articles.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct CopyReasons {
+    /// Whether the clustering put them in one copy group.
+    pub same_group: bool,
+    /// Their copy groups' ids.
+    pub groups: [String; 2],
+    /// Distinct shingles of each.
+    pub shingles: [u32; 2],
+    /// The verdict of the copy test, as the clustering computed it (from the
+    /// signatures; exact for two short documents).
+    pub verdict: Verdict,
+    /// Jaccard similarity of the exact shingle sets.
+    pub exact_jaccard: f64,
+    /// Containment of the smaller exact shingle set in the larger.
+    pub exact_containment: f64,
+    /// Facts (names, numbers) both texts have.
+    pub facts_shared: Vec<String>,
+    /// Facts only the first, and only the second, has.
+    pub facts_only: [Vec<String>; 2],
+    /// Which rule decided, in words.
+    pub decision: String,
+}
+
+/// The story test of two articles: of their copy groups' representatives.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct StoryReasons {
+    /// Whether the clustering put them in one story.
+    pub same_story: bool,
+    /// Their stories' ids.
+    pub stories: [String; 2],
+    /// The ids of the representatives compared (the longest version of
+    /// each one's copy group).
+    pub representatives: [String; 2],
+    /// Cosine similarity of the representatives' TF-IDF vectors.
+    pub cosine: f64,
+    /// Days between them, when both are dated.
+    pub days_apart: Option<u32>,
+    /// The time prior's factor for that span (1 when undated).
+    pub time_factor: f64,
+    /// The story similarity: cosine times the time factor (0 beyond the
+    /// horizon).
+    pub similarity: f64,
+    /// The story threshold.
+    pub threshold: f64,
+    /// Key terms (heaviest features) both have.
+    pub shared_key_terms: Vec<String>,
+    /// Whether the blocking proposed the pair (enough shared key terms
+    /// under keys not too common).
+    pub proposed: bool,
+    /// The features that contribute most to the cosine, with their share.
+    pub top_shared_terms: Vec<(String, f64)>,
+    /// Which rule decided, in words.
+    pub decision: String,
+}
+
+/// Story features of some documents: weighed vectors with IDF over the
+/// representatives of a clustering, and the text of each feature.
+struct Named {
+    vectors: HashMap<usize, Vector>,
+    names: Map<u64, String>,
+}
+
+impl Clusterer {
+    /// The story vectors of `reps` (input positions), IDF over all of them,
+    /// with the surface text of their features.
+    fn named(&self, articles: &[Article], reps: &[usize]) -> Named {
+        let c = &self.config().stories;
+        let limit = self.config().limits.max_document_bytes;
+        let fx = FeatureExtractor::new(
+            self.config().sketch.seed,
+            c.title_weight as f32,
+            c.fact_weight as f32,
+        );
+        let bags: Vec<(Vector, Vec<(u64, String)>)> = reps
+            .par_iter()
+            .map_init(FeatureScratch::default, |scratch, &r| {
+                let a = &articles[r];
+                let mut names = Vec::new();
+                let mut bag = Vec::new();
+                fx.extract_named(
+                    a.title.as_deref().map(|t| truncate_to_boundary(t, limit)),
+                    truncate_to_boundary(&a.text, limit),
+                    scratch,
+                    &mut bag,
+                    |k, bytes| names.push((k, String::from_utf8_lossy(bytes).into_owned())),
+                );
+                (bag, names)
+            })
+            .collect();
+        let mut df: Map<u64, u32> = Map::default();
+        let mut names: Map<u64, String> = Map::default();
+        for (bag, n) in &bags {
+            for &(k, _) in bag {
+                *df.entry(k).or_default() += 1;
+            }
+            for (k, name) in n {
+                names.entry(*k).or_insert_with(|| name.clone());
+            }
+        }
+        let n = reps.len() as u64;
+        let vectors = reps
+            .iter()
+            .zip(&bags)
+            .map(|(&r, (bag, _))| {
+                let v = weigh(
+                    bag,
+                    |k| df.get(&k).copied().unwrap_or(0),
+                    n,
+                    Frequencies::Final,
+                );
+                (r, v)
+            })
+            .collect();
+        Named { vectors, names }
+    }
+
+    /// What each story of `clustering` (in [`Clustering::stories`] order)
+    /// is about: its `k` heaviest terms (words, names, numbers), from the
+    /// summed TF-IDF vectors of its copy groups' representatives.
+    pub fn story_terms(
+        &self,
+        articles: &[Article],
+        clustering: &Clustering,
+        k: usize,
+    ) -> Vec<Vec<String>> {
+        let reps: Vec<usize> = clustering
+            .copy_groups()
+            .iter()
+            .map(|g| g.representative())
+            .collect();
+        let named = self.named(articles, &reps);
+        clustering
+            .stories()
+            .map(|story| {
+                let mut sum: Map<u64, f32> = Map::default();
+                for g in story.copy_groups() {
+                    for &(key, w) in &named.vectors[&g.representative()] {
+                        *sum.entry(key).or_default() += w;
+                    }
+                }
+                let mut terms: Vec<(u64, f32)> = sum.into_iter().collect();
+                terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                terms
+                    .iter()
+                    .filter_map(|(key, _)| named.names.get(key).cloned())
+                    .take(k)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Why the articles at positions `a` and `b` of `articles` are, or are
+    /// not, copies and one story, in the clustering of all of `articles`.
+    ///
+    /// # Errors
+    /// As [`cluster`](Self::cluster); [`Error::InvalidConfig`] when `a` or
+    /// `b` is not a position of `articles`.
+    pub fn explain(&self, articles: &[Article], a: usize, b: usize) -> Result<Explanation> {
+        if a.max(b) >= articles.len() {
+            return Err(Error::config("explain", "position out of range"));
+        }
+        let clustering = self.cluster(articles)?;
+        let copies = self.copy_reasons(articles, &clustering, a, b)?;
+        let story = self.story_reasons(articles, &clustering, a, b);
+        Ok(Explanation {
+            ids: [articles[a].id.clone(), articles[b].id.clone()],
+            copies,
+            story,
+        })
+    }
+
+    fn copy_reasons(
+        &self,
+        articles: &[Article],
+        clustering: &Clustering,
+        a: usize,
+        b: usize,
+    ) -> Result<CopyReasons> {
+        let cfg = &self.config().copies;
+        let (x, y) = (&articles[a], &articles[b]);
+        let mut scratch = SignScratch::default();
+        let sketch = |t: &str, s: &mut SignScratch| -> Result<crate::sketch::Sketch> {
+            match self.signer().sketch(t, s) {
+                Ok((sk, _)) => Ok(sk),
+                Err(Error::EmptyDocument { .. }) => Ok(crate::sketch::Sketch::default()),
+                Err(e) => Err(e),
+            }
+        };
+        let (sx, sy) = (
+            sketch(&x.text, &mut scratch)?,
+            sketch(&y.text, &mut scratch)?,
+        );
+        let verdict = Verifier { config: cfg }.judge(sx.as_ref(), sy.as_ref(), 1.0);
+        let limit = self.config().limits.max_document_bytes;
+        let shingler = Shingler::new(self.config().sketch.shingling, self.config().sketch.seed);
+        let set = |t: &str| -> HashSet<u64> {
+            shingler
+                .shingles(truncate_to_boundary(t, limit))
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
+        };
+        let (ex, ey) = (set(&x.text), set(&y.text));
+        let both = ex.intersection(&ey).count() as f64;
+        let union = (ex.len() + ey.len()) as f64 - both;
+        let small = ex.len().min(ey.len()).max(1) as f64;
+        let (fx, fy): (BTreeSet<String>, BTreeSet<String>) = (
+            facts(&x.text).into_iter().collect(),
+            facts(&y.text).into_iter().collect(),
+        );
+        let (gx, gy) = (clustering.copy_group_of(a), clustering.copy_group_of(b));
+        let same_group = gx.id() == gy.id();
+        let decision = copy_decision(cfg, &verdict, same_group, gx.members(), [a, b]);
+        Ok(CopyReasons {
+            same_group,
+            groups: [gx.id().to_owned(), gy.id().to_owned()],
+            shingles: [sx.shingles, sy.shingles],
+            verdict,
+            exact_jaccard: if union > 0.0 { both / union } else { 0.0 },
+            exact_containment: both / small,
+            facts_shared: fx.intersection(&fy).cloned().collect(),
+            facts_only: [
+                fx.difference(&fy).cloned().collect(),
+                fy.difference(&fx).cloned().collect(),
+            ],
+            decision,
+        })
+    }
+
+    fn story_reasons(
+        &self,
+        articles: &[Article],
+        clustering: &Clustering,
+        a: usize,
+        b: usize,
+    ) -> StoryReasons {
+        let cfg = &self.config().stories;
+        let (ra, rb) = (
+            clustering.copy_group_of(a).representative(),
+            clustering.copy_group_of(b).representative(),
+        );
+        let reps: Vec<usize> = clustering
+            .copy_groups()
+            .iter()
+            .map(|g| g.representative())
+            .collect();
+        let named = self.named(articles, &reps);
+        let (va, vb) = (&named.vectors[&ra], &named.vectors[&rb]);
+        let day = |r: usize| articles[r].day().ok().flatten();
+        let (da, db) = (day(ra), day(rb));
+        let prior = TimePrior::new(cfg);
+        let cosine = dot(va, vb);
+        let similarity = pair_similarity(&prior, (va, da), (vb, db));
+        let blocking = Blocking::new(cfg);
+        let (ta, tb) = (
+            top_terms(va, blocking.top_terms()),
+            top_terms(vb, blocking.top_terms()),
+        );
+        let shared: Vec<u64> = ta.iter().filter(|t| tb.contains(t)).copied().collect();
+        let proposed = ra != rb && meets(&blocking, &named, &reps, articles, (ra, rb));
+        let mut contributions: Vec<(String, f64)> = va
+            .iter()
+            .filter_map(|&(k, w)| {
+                let other = vb.iter().find(|e| e.0 == k)?.1;
+                let name = named.names.get(&k)?.clone();
+                Some((
+                    name,
+                    f64::from(w) * f64::from(other) / cosine.max(f64::MIN_POSITIVE),
+                ))
+            })
+            .collect();
+        contributions.sort_by(|x, y| y.1.total_cmp(&x.1));
+        contributions.truncate(10);
+        let name = |k: &u64| named.names.get(k).cloned().unwrap_or_default();
+        let same_story = clustering.story_of(a).id() == clustering.story_of(b).id();
+        let days_apart = match (da, db) {
+            (Some(x), Some(y)) => Some(x.days().abs_diff(y.days())),
+            _ => None,
+        };
+        let decision = story_decision(
+            cfg.threshold,
+            ra == rb,
+            same_story,
+            proposed,
+            similarity,
+            shared.len(),
+            blocking.min_shared(),
+            days_apart.zip(prior.horizon()),
+        );
+        StoryReasons {
+            same_story,
+            stories: [
+                clustering.story_of(a).id().to_owned(),
+                clustering.story_of(b).id().to_owned(),
+            ],
+            representatives: [articles[ra].id.clone(), articles[rb].id.clone()],
+            cosine,
+            days_apart,
+            time_factor: prior.between(da, db),
+            similarity,
+            threshold: cfg.threshold,
+            shared_key_terms: shared.iter().map(name).collect(),
+            proposed,
+            top_shared_terms: contributions,
+            decision,
+        }
+    }
+}
+
+/// Whether the blocking meets the two representatives under enough keys
+/// that are not too common.
+fn meets(
+    blocking: &Blocking,
+    named: &Named,
+    reps: &[usize],
+    articles: &[Article],
+    (ra, rb): (usize, usize),
+) -> bool {
+    let mut postings: Vec<Posting> = Vec::new();
+    for &r in reps {
+        let terms = top_terms(&named.vectors[&r], blocking.top_terms());
+        blocking.postings(
+            r as u64,
+            &terms,
+            articles[r].day().ok().flatten(),
+            &mut postings,
+        );
+    }
+    postings.sort_unstable();
+    let mut count = 0;
+    for run in postings.chunk_by(|x, y| x.key() == y.key()) {
+        let at = |r: usize| run.iter().find(|p| p.doc == r as u64);
+        if let (Some(x), Some(y)) = (at(ra), at(rb)) {
+            if (x.home || y.home) && blocking.expands(run.len()) {
+                count += 1;
+            }
+        }
+    }
+    count >= blocking.min_shared()
+}
+
+fn copy_decision(
+    cfg: &crate::CopyConfig,
+    v: &Verdict,
+    same_group: bool,
+    group: &[crate::Member],
+    [a, b]: [usize; 2],
+) -> String {
+    let facts = match v.facts {
+        Some(f) => format!("{:.0}% of the facts agree", 100.0 * f),
+        None => "too few facts to compare".to_owned(),
+    };
+    let basis = |i: usize| group.iter().find(|m| m.index == i).map(|m| m.basis);
+    if same_group
+        && (basis(a) == Some(crate::Basis::Identical) || basis(b) == Some(crate::Basis::Identical))
+    {
+        return "copies: one text repeats another exactly".to_owned();
+    }
+    let test = match v.rule {
+        Rule::Jaccard => format!(
+            "copies by wording: Jaccard {:.2} >= {}, and {facts}",
+            v.jaccard, cfg.jaccard
+        ),
+        Rule::Containment => format!(
+            "copies by wording: containment {:.2} >= {} (a truncated or wrapped version), and {facts}",
+            v.containment, cfg.containment
+        ),
+        Rule::FactsDisagree => format!(
+            "not copies: they share wording (Jaccard {:.2}, containment {:.2}) but only {facts} \
+             (< {:.0}%): reports of different events written from one template",
+            v.jaccard,
+            v.containment,
+            100.0 * cfg.facts
+        ),
+        _ => format!(
+            "not copies: too little shared wording (Jaccard {:.2} < {}, containment {:.2} < {} or \
+             the shorter has fewer than {} shingles)",
+            v.jaccard, cfg.jaccard, v.containment, cfg.containment, cfg.min_containment_shingles
+        ),
+    };
+    match (v.score.is_some(), same_group) {
+        (true, true) | (false, false) => test,
+        (true, false) => format!(
+            "{test}; but in different groups: each stays with the representative (longest \
+             version) it is closest to, and the drift guard keeps a member within half the \
+             thresholds of its representative"
+        ),
+        (false, true) => format!("{test}; but in one group through other members, each close to the group's representative"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn story_decision(
+    threshold: f64,
+    same_group: bool,
+    same_story: bool,
+    proposed: bool,
+    similarity: f64,
+    shared: usize,
+    min_shared: usize,
+    apart: Option<(u32, u32)>,
+) -> String {
+    if same_group {
+        return "one story: they are in one copy group".to_owned();
+    }
+    let beyond = apart.filter(|&(days, horizon)| days > 2 * horizon);
+    match (same_story, proposed) {
+        (true, true) if similarity >= threshold => format!(
+            "one story: similarity {similarity:.3} >= {threshold}, and the average over their \
+             stories' pairs reached it"
+        ),
+        (true, _) => format!(
+            "one story through other articles: their own similarity is {similarity:.3}, but the \
+             average over all pairs of the two stories reached {threshold}"
+        ),
+        (false, false) => match beyond {
+            Some((days, horizon)) => format!(
+                "different stories: {days} days apart, beyond the time prior's horizon of {horizon} \
+                 days, so never compared"
+            ),
+            None => format!(
+                "different stories: never compared, they share {shared} key terms under keys not \
+                 too common (at least {min_shared} needed)"
+            ),
+        },
+        (false, true) if similarity < threshold => format!(
+            "different stories: similarity {similarity:.3} < {threshold}"
+        ),
+        (false, true) => format!(
+            "different stories: similar ({similarity:.3} >= {threshold}), but the average over \
+             all pairs of their two stories stayed under {threshold}, so one bridge did not merge \
+             them"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn explains_a_copy_a_rewrite_and_an_unrelated_article() {
+        let wire = "Firefighters battled a blaze at the old Corran textile mill in Lanmore for six \
+                    hours on Sunday before bringing it under control, the county fire service said. \
+                    About 90 firefighters and 18 engines attended at the height of the fire.";
+        let articles = vec![
+            Article::new("a", wire),
+            Article::new("b", format!("LANMORE (Wire) - {wire} Subscribe for more.")),
+            Article::new(
+                "c",
+                "A fire at the Corran mill in Lanmore kept 90 firefighters busy on Sunday; the \
+                 county fire service said 18 engines attended the Corran blaze.",
+            ),
+            Article::new(
+                "d",
+                "Parliament passed the revised farm subsidy bill by 212 votes to 190.",
+            ),
+        ];
+        let c = Clusterer::new(Config::default()).unwrap();
+        let e = c.explain(&articles, 0, 1).unwrap();
+        assert!(
+            e.copies.same_group && e.copies.decision.starts_with("copies"),
+            "{e:?}"
+        );
+        assert!(e.copies.exact_containment > 0.9);
+        assert!(e.copies.facts_shared.contains(&"corran".to_owned()));
+        let e = c.explain(&articles, 0, 2).unwrap();
+        assert!(!e.copies.same_group && e.copies.decision.starts_with("not copies"));
+        assert!(e.story.same_story, "{:?}", e.story);
+        assert!(e
+            .story
+            .top_shared_terms
+            .iter()
+            .any(|t| t.0.contains("corran")));
+        let e = c.explain(&articles, 0, 3).unwrap();
+        assert!(!e.story.same_story && e.story.decision.starts_with("different stories"));
+        let labels = c.story_terms(&articles, &c.cluster(&articles).unwrap(), 3);
+        assert!(
+            labels
+                .iter()
+                .any(|l| l.iter().any(|t| t.contains("corran"))),
+            "{labels:?}"
+        );
+    }
+}
