@@ -430,6 +430,14 @@ fn write_explanation(
     writeln!(out, "  copy groups    {}", same(c.same_group, &c.groups))?;
     let s = &e.story;
     writeln!(out, "\nstory: {}", s.decision)?;
+    if s.representatives[0] == s.representatives[1] {
+        writeln!(
+            out,
+            "  compared       both are represented by {}",
+            s.representatives[0]
+        )?;
+        return writeln!(out, "  stories        {}", same(s.same_story, &s.stories));
+    }
     writeln!(
         out,
         "  compared       the representatives {} and {}",
@@ -458,10 +466,13 @@ fn write_explanation(
     writeln!(out, "  stories        {}", same(s.same_story, &s.stories))
 }
 
+/// At most this many items of a list are printed.
+const LIST: usize = 24;
+
 fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "-".to_owned()
-    } else {
-        items.join(", ")
+    match items.len() {
+        0 => "-".to_owned(),
+        n if n > LIST => format!("{} (and {} more)", items[..LIST].join(", "), n - LIST),
+        _ => items.join(", "),
     }
 }

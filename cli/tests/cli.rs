@@ -343,3 +343,18 @@ fn follow_answers_each_article_and_resumes_from_its_snapshot() {
         .count();
     assert_eq!(articles, 56);
 }
+
+#[test]
+fn the_readme_shows_what_the_tool_prints_for_the_sample() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let block = readme
+        .split("<!-- sample-output -->\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the README's sample output block");
+    let out = stdout(bin().args(["cluster", "--quiet"]).arg(sample()));
+    let printed: Vec<&str> = out.lines().take(block.lines().count()).collect();
+    assert_eq!(block.lines().collect::<Vec<_>>(), printed);
+}
