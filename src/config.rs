@@ -268,7 +268,7 @@ pub struct StoryConfig {
     pub enabled: bool,
     /// Average-link threshold on the TF-IDF cosine similarity: two stories
     /// merge when the mean similarity over all their cross pairs of copy
-    /// groups reaches it. Default 0.22.
+    /// groups reaches it. Default 0.21.
     pub threshold: f64,
     /// Weight of a title feature relative to the same feature in the body.
     /// Default 2.
@@ -288,23 +288,55 @@ pub struct StoryConfig {
     /// is still used to score them). Default 100.
     pub max_posting: usize,
     /// Similarity of two dated articles is halved for every this many days
-    /// between them; 0 turns the decay off. Pairs further apart than the
-    /// span over which even identical articles fall under
-    /// [`threshold`](Self::threshold) are not proposed. Default 7.
+    /// between them, down to [`time_floor`](Self::time_floor); 0 turns
+    /// dates off. Default 7.
     pub half_life_days: f64,
+    /// The least the time factor falls to: far apart, two articles still
+    /// share a story when their similarity is at least `threshold /
+    /// time_floor` (a follow-up weeks later). Default 0.5.
+    pub time_floor: f64,
+    /// Two dated articles further apart than this many days are never
+    /// compared (it is also the width of the blocking's time buckets).
+    /// Default 60.
+    pub horizon_days: u32,
+    /// Share of the similarity of two documents taken off for each kind of
+    /// conflict in the numbers they state: both name years and none in
+    /// common; both repeat numbers and neither's appear in the other at all.
+    /// Reports of two similar events (two elections of one country, two
+    /// earthquakes in one region) share their names, not their numbers.
+    /// Default 0.3.
+    pub conflict_penalty: f64,
+    /// Local scaling (Zelnik-Manor and Perona 2004): each document's
+    /// *density* is its similarity to its this-many-th most similar
+    /// candidate. Coverage of a long-running story (a nomination's hearings,
+    /// vote and boycott; a summit called off and revived) makes every
+    /// document look similar to many others; a pair then has to stand out
+    /// against its documents' neighbourhoods to count. 0 turns it off.
+    /// Default 2.
+    pub density_rank: usize,
+    /// A pair's similarity is scaled by `min(1, density_scale / sqrt(d_a *
+    /// d_b))`, `d` being the two documents' densities: only neighbourhoods
+    /// denser than this are discounted, so a pair of isolated documents keeps
+    /// its similarity. Default 0.5.
+    pub density_scale: f64,
 }
 
 impl Default for StoryConfig {
     fn default() -> Self {
         StoryConfig {
             enabled: true,
-            threshold: 0.22,
+            threshold: 0.21,
             title_weight: 2.0,
             fact_weight: 2.0,
             top_terms: 24,
             min_shared_terms: 2,
             max_posting: 100,
             half_life_days: 7.0,
+            time_floor: 0.5,
+            horizon_days: 60,
+            conflict_penalty: 0.3,
+            density_rank: 2,
+            density_scale: 0.5,
         }
     }
 }
@@ -329,6 +361,20 @@ impl StoryConfig {
         }
         if self.max_posting < 2 {
             return Err(Error::config("stories.max_posting", "must be at least 2"));
+        }
+        if !(self.conflict_penalty.is_finite() && (0.0..1.0).contains(&self.conflict_penalty)) {
+            return Err(Error::config(
+                "stories.conflict_penalty",
+                format!("{} is outside [0, 1)", self.conflict_penalty),
+            ));
+        }
+        unit_interval("stories.density_scale", self.density_scale)?;
+        unit_interval("stories.time_floor", self.time_floor)?;
+        if self.horizon_days == 0 || self.horizon_days > 1 << 20 {
+            return Err(Error::config(
+                "stories.horizon_days",
+                format!("{} is outside 1..=2^20", self.horizon_days),
+            ));
         }
         if !(self.half_life_days.is_finite() && self.half_life_days >= 0.0) {
             return Err(Error::config(

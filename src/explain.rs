@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::article::Article;
@@ -16,8 +15,7 @@ use crate::hash::Map;
 use crate::sketch::SignScratch;
 use crate::stories::block::{Blocking, Posting};
 use crate::stories::{
-    dot, pair_similarity, top_terms, weigh, FeatureExtractor, FeatureScratch, Frequencies,
-    TimePrior, Vector,
+    dot, pair_similarity, profiles_named, top_terms, Numbers, Side, StoryDoc, TimePrior, Vector,
 };
 use crate::text::{facts, truncate_to_boundary, Shingler};
 
@@ -75,6 +73,10 @@ pub struct StoryReasons {
     pub days_apart: Option<u32>,
     /// The time prior's factor for that span (1 when undated).
     pub time_factor: f64,
+    /// Kinds of conflict in the numbers the two state (years with none in
+    /// common; repeated numbers the other never states), each taking
+    /// [`StoryConfig::conflict_penalty`](crate::StoryConfig) off.
+    pub number_conflicts: u32,
     /// The story similarity: cosine times the time factor (0 beyond the
     /// horizon).
     pub similarity: f64,
@@ -95,6 +97,7 @@ pub struct StoryReasons {
 /// representatives of a clustering, and the text of each feature.
 struct Named {
     vectors: HashMap<usize, Vector>,
+    numbers: HashMap<usize, Numbers>,
     names: Map<u64, String>,
 }
 
@@ -102,54 +105,35 @@ impl Clusterer {
     /// The story vectors of `reps` (input positions), IDF over all of them,
     /// with the surface text of their features.
     fn named(&self, articles: &[Article], reps: &[usize]) -> Named {
-        let c = &self.config().stories;
         let limit = self.config().limits.max_document_bytes;
-        let fx = FeatureExtractor::new(
-            self.config().sketch.seed,
-            c.title_weight as f32,
-            c.fact_weight as f32,
-        );
-        let bags: Vec<(Vector, Vec<(u64, String)>)> = reps
-            .par_iter()
-            .map_init(FeatureScratch::default, |scratch, &r| {
-                let a = &articles[r];
-                let mut names = Vec::new();
-                let mut bag = Vec::new();
-                fx.extract_named(
-                    a.title.as_deref().map(|t| truncate_to_boundary(t, limit)),
-                    truncate_to_boundary(&a.text, limit),
-                    scratch,
-                    &mut bag,
-                    |k, bytes| names.push((k, String::from_utf8_lossy(bytes).into_owned())),
-                );
-                (bag, names)
-            })
-            .collect();
-        let mut df: Map<u64, u32> = Map::default();
-        let mut names: Map<u64, String> = Map::default();
-        for (bag, n) in &bags {
-            for &(k, _) in bag {
-                *df.entry(k).or_default() += 1;
-            }
-            for (k, name) in n {
-                names.entry(*k).or_insert_with(|| name.clone());
-            }
-        }
-        let n = reps.len() as u64;
-        let vectors = reps
+        let docs: Vec<StoryDoc<'_>> = reps
             .iter()
-            .zip(&bags)
-            .map(|(&r, (bag, _))| {
-                let v = weigh(
-                    bag,
-                    |k| df.get(&k).copied().unwrap_or(0),
-                    n,
-                    Frequencies::Final,
-                );
-                (r, v)
+            .map(|&r| {
+                let a = &articles[r];
+                StoryDoc {
+                    title: a.title.as_deref().map(|t| truncate_to_boundary(t, limit)),
+                    text: truncate_to_boundary(&a.text, limit),
+                    day: a.day().ok().flatten(),
+                }
             })
             .collect();
-        Named { vectors, names }
+        let (profiles, names) = profiles_named(
+            &docs,
+            &self.config().stories,
+            self.config().sketch.seed,
+            true,
+        );
+        let mut vectors = HashMap::with_capacity(reps.len());
+        let mut numbers = HashMap::with_capacity(reps.len());
+        for (&r, p) in reps.iter().zip(profiles) {
+            vectors.insert(r, p.vector);
+            numbers.insert(r, p.numbers);
+        }
+        Named {
+            vectors,
+            numbers,
+            names,
+        }
     }
 
     /// What each story of `clustering` (in [`Clustering::stories`] order)
@@ -288,7 +272,18 @@ impl Clusterer {
         let (da, db) = (day(ra), day(rb));
         let prior = TimePrior::new(cfg);
         let cosine = dot(va, vb);
-        let similarity = pair_similarity(&prior, (va, da), (vb, db));
+        let side = |r: usize, vector, day| Side {
+            vector,
+            day,
+            numbers: &named.numbers[&r],
+        };
+        let similarity = pair_similarity(
+            &prior,
+            cfg.conflict_penalty,
+            side(ra, va, da),
+            side(rb, vb, db),
+        );
+        let conflicts = named.numbers[&ra].conflicts(&named.numbers[&rb]);
         let blocking = Blocking::new(cfg);
         let (ta, tb) = (
             top_terms(va, blocking.top_terms()),
@@ -335,6 +330,7 @@ impl Clusterer {
             cosine,
             days_apart,
             time_factor: prior.between(da, db),
+            number_conflicts: conflicts,
             similarity,
             threshold: cfg.threshold,
             shared_key_terms: shared.iter().map(name).collect(),

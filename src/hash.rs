@@ -5,7 +5,7 @@
 //! mix and map such hashes, and hash maps whose keys are already uniform
 //! hashes skip hashing them again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A hasher for keys that are already uniform hashes: passes them through.
@@ -34,9 +34,6 @@ impl Hasher for KeyHasher {
 
 /// A map keyed by uniform hashes (or small dense numbers).
 pub(crate) type Map<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
-
-/// A set of uniform hashes.
-pub(crate) type Set<K> = HashSet<K, BuildHasherDefault<KeyHasher>>;
 
 /// The SplitMix64 finaliser: a fast bijective mixer for deriving per-slot
 /// seeds and densification probes from one seed.

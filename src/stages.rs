@@ -21,10 +21,10 @@
 //! | 6 | connected components of the verified pairs | [`components`] | (global: union-find or large/small star) |
 //! | 7 | copy groups of one component (drift guard) | [`Stages::copy_groups`] | component |
 //! | 8 | story features of each copy group's representative | [`Stages::features`] | none (map) |
-//! | 9 | document frequency of each feature | (count) | feature |
+//! | 9 | document frequency of each feature, and of each `(language, feature)` | (count) | feature |
 //! | 10 | weighting and key terms | [`Stages::weigh`], [`Stages::key_terms`] | none (map, with the frequencies) |
 //! | 11 | postings and key pairs | [`Stages::postings`], [`Stages::key_pairs`] | `(term, time bucket)` |
-//! | 12 | pairs sharing enough key terms, scored | [`Stages::similarity`] | pair (count), joined with vectors |
+//! | 12 | pairs sharing enough key terms, scored; each document's density; the pairs rescaled by it | [`Stages::similarity`], [`Stages::density`], [`Stages::locally_scaled`] | pair (count), joined with vectors; then by document |
 //! | 13 | components of pairs at or above the threshold | [`components`] | (global) |
 //! | 14 | average linkage of one component | [`Stages::stories`] | component |
 //!
@@ -44,11 +44,12 @@ use crate::copies::{self, Verdict, Verifier};
 use crate::error::{Error, Result};
 use crate::sketch::{MinHasher, SignScratch, SketchRef, Sketches, FACT_SAMPLE};
 use crate::stories::block::{pairs_of_key, Blocking};
-use crate::stories::{self, FeatureExtractor, FeatureScratch, Frequencies, TimePrior};
+use crate::stories::{self, FeatureExtractor, FeatureScratch, TimePrior};
 use crate::text::truncate_to_boundary;
 
 pub use crate::lsh::{band_key, next_key, BandRow, BucketPairer, CandidateStats, LshParams};
 pub use crate::stories::block::{Posting, UNDATED};
+pub use crate::stories::Numbers;
 
 /// One document handed to [`Stages::sign`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,29 @@ pub struct Doc<'a> {
     pub text: &'a str,
     /// The date, as given (see [`Day::parse`]).
     pub date: Option<&'a str>,
+}
+
+/// What stage 8 finds in one story document.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoryFeatures {
+    /// `(feature, raw weight)`, sorted by feature.
+    pub bag: Vec<(u64, f32)>,
+    /// The numbers it states.
+    pub numbers: Numbers,
+    /// Its language, as a number ([`language_code`] names it): document
+    /// frequencies are counted by `(language, feature)` as well as by
+    /// feature. A document whose language could not be told has number
+    /// `LANGUAGES`, and its features are counted by feature only.
+    pub language: u8,
+}
+
+/// The ISO 639-1 code of a language number of [`StoryFeatures::language`]
+/// (`und` when it could not be told).
+pub fn language_code(language: u8) -> &'static str {
+    stories::LANGUAGES
+        .get(usize::from(language))
+        .copied()
+        .unwrap_or("und")
 }
 
 /// What [`Stages::sign`] makes of a batch of documents, column by column.
@@ -263,23 +287,45 @@ impl Stages {
     }
 
     /// Stage 8: the story features of a document (its title and text, each
-    /// cut to the size limit), as `(feature, raw weight)` sorted by feature.
-    pub fn features(&self, title: Option<&str>, text: &str) -> Vec<(u64, f32)> {
+    /// cut to the size limit).
+    pub fn features(&self, title: Option<&str>, text: &str) -> StoryFeatures {
         let limit = self.config.limits.max_document_bytes;
         let mut out = Vec::new();
-        self.features.extract(
+        let mut numbers: Vec<(u64, Vec<u8>)> = Vec::new();
+        let language = self.features.extract_named(
             title.map(|t| truncate_to_boundary(t, limit)),
             truncate_to_boundary(text, limit),
             &mut FeatureScratch::default(),
             &mut out,
+            |k, t| {
+                if t.iter().any(u8::is_ascii_digit) {
+                    numbers.push((k, t.to_vec()));
+                }
+            },
         );
-        out
+        let numbers = Numbers::from_occurrences(numbers.iter().map(|(k, t)| (*k, t.as_slice())));
+        StoryFeatures {
+            bag: out,
+            numbers,
+            language,
+        }
     }
 
-    /// Stage 10: a feature bag as a unit TF-IDF vector, `df(feature)` of the
-    /// `n` story documents carrying each feature (counted over the whole input).
-    pub fn weigh(&self, bag: &[(u64, f32)], df: impl Fn(u64) -> u32, n: u64) -> Vec<(u64, f32)> {
-        stories::weigh(bag, df, n, Frequencies::Final)
+    /// Stage 10: a feature bag as a unit TF-IDF vector, from document
+    /// frequencies counted over the whole input (stage 9): `df_language(f)`
+    /// of the `n_language` story documents of the bag's language carry
+    /// feature `f`, `df(f)` of all `n` (see [`StoryFeatures::language`]).
+    pub fn weigh(
+        &self,
+        bag: &[(u64, f32)],
+        df_language: impl Fn(u64) -> u32,
+        n_language: u64,
+        df: impl Fn(u64) -> u32,
+        n: u64,
+    ) -> Vec<(u64, f32)> {
+        stories::weigh(bag, |k| {
+            stories::batch_idf(df_language(k), n_language, df(k), n)
+        })
     }
 
     /// Stage 10: the key terms of a vector (its heaviest features), ascending.
@@ -305,14 +351,44 @@ impl Stages {
         self.blocking.min_shared()
     }
 
-    /// Stage 12: the story similarity of two documents from their vectors
-    /// and days: cosine, discounted by the time prior, 0 beyond its horizon.
+    /// Stage 12: the story similarity of two documents from their vectors,
+    /// days and numbers: cosine, discounted by the time prior (0 beyond its
+    /// horizon) and by conflicting numbers.
     pub fn similarity(
         &self,
-        a: (&[(u64, f32)], Option<Day>),
-        b: (&[(u64, f32)], Option<Day>),
+        a: (&[(u64, f32)], Option<Day>, &Numbers),
+        b: (&[(u64, f32)], Option<Day>, &Numbers),
     ) -> f64 {
-        stories::pair_similarity(&self.prior, a, b)
+        fn side<'a>(x: (&'a [(u64, f32)], Option<Day>, &'a Numbers)) -> stories::Side<'a> {
+            stories::Side {
+                vector: x.0,
+                day: x.1,
+                numbers: x.2,
+            }
+        }
+        stories::pair_similarity(
+            &self.prior,
+            self.config.stories.conflict_penalty,
+            side(a),
+            side(b),
+        )
+    }
+
+    /// Stage 12, then: a document's density, from the similarities of all
+    /// its scored pairs (reordered): the `density_rank`-th highest.
+    pub fn density(&self, sims: &mut [f64]) -> f64 {
+        stories::density(sims, self.config.stories.density_rank)
+    }
+
+    /// Stage 12, last: a pair's similarity discounted by its two documents'
+    /// densities (local scaling, see [`StoryConfig::density_scale`](crate::StoryConfig)).
+    pub fn locally_scaled(&self, similarity: f64, density_a: f64, density_b: f64) -> f64 {
+        stories::locally_scaled(
+            similarity,
+            density_a,
+            density_b,
+            self.config.stories.density_scale,
+        )
     }
 
     /// Stage 13: the story threshold (components are taken over the pairs

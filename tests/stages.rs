@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use storyhash::stages::{components, first_of_each_text, BandRow, Doc, Posting, Signed, Stages};
+use storyhash::stages::{
+    components, first_of_each_text, BandRow, Doc, Posting, Signed, Stages, StoryFeatures,
+};
 use storyhash::{Article, Clusterer, Config, Day};
 
 use common::{generated, sample, shared, Rng};
@@ -233,35 +235,54 @@ fn engine(articles: &[Article], config: &Config, parts: usize, seed: u64) -> Tab
     reps.dedup();
     let mut story: HashMap<u64, u64> = reps.iter().map(|&d| (d, d)).collect();
     if config.stories.enabled && reps.len() >= 2 {
-        let bags: HashMap<u64, Vec<(u64, f32)>> = reps
+        let features: HashMap<u64, StoryFeatures> = reps
             .iter()
             .map(|&d| {
                 let a = article(d);
                 (d, stages.features(a.title.as_deref(), &a.text))
             })
             .collect();
-        // 9. Document frequencies: partial counts per partition, summed.
+        // 9. Document frequencies, by feature and by (language, feature):
+        // partial counts per partition, summed.
         let mut df: HashMap<u64, u32> = HashMap::new();
+        let mut df_lang: HashMap<(u8, u64), u32> = HashMap::new();
+        let mut n_lang: HashMap<u8, u64> = HashMap::new();
         for chunk in reps.chunks(1 + reps.len() / parts) {
-            let mut partial: HashMap<u64, u32> = HashMap::new();
+            let mut partial: HashMap<(u8, u64), u32> = HashMap::new();
             for d in chunk {
-                for &(f, _) in &bags[d] {
-                    *partial.entry(f).or_default() += 1;
+                let f = &features[d];
+                *n_lang.entry(f.language).or_default() += 1;
+                for &(k, _) in &f.bag {
+                    *partial.entry((f.language, k)).or_default() += 1;
                 }
             }
-            for (f, c) in partial {
-                *df.entry(f).or_default() += c;
+            for ((lang, k), c) in partial {
+                *df.entry(k).or_default() += c;
+                *df_lang.entry((lang, k)).or_default() += c;
             }
         }
         // 10. Weights and key terms; 11. postings, grouped by key.
         let total = reps.len() as u64;
+        let known = |lang: u8| storyhash::stages::language_code(lang) != "und";
         let vectors: HashMap<u64, Vec<(u64, f32)>> = reps
             .iter()
             .map(|&d| {
-                (
-                    d,
-                    stages.weigh(&bags[&d], |f| df.get(&f).copied().unwrap_or(0), total),
-                )
+                let f = &features[&d];
+                let lang = f.language;
+                let v = stages.weigh(
+                    &f.bag,
+                    |k| {
+                        if known(lang) {
+                            df_lang.get(&(lang, k)).copied().unwrap_or(0)
+                        } else {
+                            0
+                        }
+                    },
+                    n_lang[&lang],
+                    |k| df.get(&k).copied().unwrap_or(0),
+                    total,
+                );
+                (d, v)
             })
             .collect();
         let mut postings: Vec<Posting> = Vec::new();
@@ -282,14 +303,33 @@ fn engine(articles: &[Article], config: &Config, parts: usize, seed: u64) -> Tab
         for p in candidates {
             *counts.entry(p).or_default() += 1;
         }
-        let sims: Vec<(u64, u64, f64)> = counts
+        let scored: Vec<(u64, u64, f64)> = counts
             .into_iter()
             .filter(|&(_, c)| c >= stages.min_shared_terms())
             .filter_map(|((a, b), _)| {
-                let s =
-                    stages.similarity((&vectors[&a], store.day(a)), (&vectors[&b], store.day(b)));
+                let s = stages.similarity(
+                    (&vectors[&a], store.day(a), &features[&a].numbers),
+                    (&vectors[&b], store.day(b), &features[&b].numbers),
+                );
                 (s > 0.0).then_some((a, b, s))
             })
+            .collect();
+        // Each document's density from its pairs (grouped by document), then
+        // every pair rescaled by its two documents' densities.
+        let by_doc: Vec<(u64, f64)> = scored
+            .iter()
+            .flat_map(|&(a, b, s)| [(a, s), (b, s)])
+            .collect();
+        let density: HashMap<u64, f64> = grouped(by_doc, |e| e.0, &mut r)
+            .into_iter()
+            .map(|g| {
+                let mut sims: Vec<f64> = g.iter().map(|e| e.1).collect();
+                (g[0].0, stages.density(&mut sims))
+            })
+            .collect();
+        let sims: Vec<(u64, u64, f64)> = scored
+            .into_iter()
+            .map(|(a, b, s)| (a, b, stages.locally_scaled(s, density[&a], density[&b])))
             .collect();
         // 13. Components of the strong pairs; 14. average linkage in each.
         let strong: Vec<(u64, u64)> = sims

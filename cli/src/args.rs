@@ -122,6 +122,23 @@ pub(crate) struct TuneArgs {
     /// (0: dates do not count).
     #[arg(long, default_value_t = d().stories.half_life_days, value_name = "DAYS")]
     pub(crate) half_life: f64,
+    /// Stories: the least the time factor falls to.
+    #[arg(long, default_value_t = d().stories.time_floor, value_name = "X")]
+    pub(crate) time_floor: f64,
+    /// Stories: dated articles further apart than this are never compared.
+    #[arg(long, default_value_t = d().stories.horizon_days, value_name = "DAYS")]
+    pub(crate) horizon: u32,
+    /// Stories: share of the similarity taken off for each kind of conflict
+    /// in the numbers two articles state (years, repeated numbers).
+    #[arg(long, default_value_t = d().stories.conflict_penalty, value_name = "X")]
+    pub(crate) conflict_penalty: f64,
+    /// Stories: local scaling, the rank of the neighbour that gives each
+    /// document's density (0: off).
+    #[arg(long, default_value_t = d().stories.density_rank, value_name = "K")]
+    pub(crate) density_rank: usize,
+    /// Stories: only neighbourhoods denser than this are discounted.
+    #[arg(long, default_value_t = d().stories.density_scale, value_name = "X")]
+    pub(crate) density_scale: f64,
     /// Copy groups only (each is its own story).
     #[arg(long)]
     pub(crate) no_stories: bool,
@@ -145,6 +162,11 @@ impl TuneArgs {
         c.copies.simhash = self.simhash;
         c.stories.threshold = self.story_threshold;
         c.stories.half_life_days = self.half_life;
+        c.stories.time_floor = self.time_floor;
+        c.stories.horizon_days = self.horizon;
+        c.stories.conflict_penalty = self.conflict_penalty;
+        c.stories.density_rank = self.density_rank;
+        c.stories.density_scale = self.density_scale;
         c.stories.enabled = !self.no_stories;
         c
     }

@@ -19,7 +19,8 @@
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::hash::Set;
+use super::stopwords::LANGUAGES;
+use crate::hash::Map;
 use crate::text::{for_each_token, TokenScratch};
 
 const WORD: u64 = 0x5744_5f57_4f52_4431;
@@ -32,7 +33,8 @@ pub(crate) struct FeatureExtractor {
     seed: u64,
     title_weight: f32,
     fact_weight: f32,
-    stop: Set<u64>,
+    /// Stop word hash -> the languages it belongs to.
+    stop: Map<u64, u32>,
 }
 
 /// Reusable buffers for feature extraction.
@@ -41,13 +43,62 @@ pub(crate) struct FeatureScratch {
     tokens: TokenScratch,
     run: Vec<u8>,
     number: Vec<u8>,
+    /// Stop words of each language met in the current document.
+    hits: [u32; LANGUAGES.len()],
+}
+
+/// The language of a document that [`detect`] could not tell.
+pub(crate) const UNKNOWN_LANGUAGE: u8 = LANGUAGES.len() as u8;
+
+/// Stop words a document needs of one language to be taken as written in it.
+const MIN_HITS: u32 = 3;
+
+/// A document's language: the one whose stop words it uses most (at least
+/// [`MIN_HITS`] of them; ties to the earlier in [`LANGUAGES`]), else its
+/// script's main language for scripts that stop words miss (Chinese and
+/// Japanese are written without spaces), else [`UNKNOWN_LANGUAGE`].
+fn detect(hits: &[u32; LANGUAGES.len()], title: Option<&str>, text: &str) -> u8 {
+    let (best, &count) = hits
+        .iter()
+        .enumerate()
+        .rev()
+        .max_by_key(|e| *e.1)
+        .expect("languages");
+    if count >= MIN_HITS {
+        return best as u8;
+    }
+    let code = |c: &str| LANGUAGES.iter().position(|l| *l == c).expect("a language") as u8;
+    let letters = title
+        .into_iter()
+        .chain([text])
+        .flat_map(str::chars)
+        .filter(|c| !c.is_ascii());
+    let mut han = false;
+    for c in letters.take(2000) {
+        match c {
+            '\u{3040}'..='\u{30ff}' => return code("ja"),
+            '\u{ac00}'..='\u{d7af}' | '\u{1100}'..='\u{11ff}' => return code("ko"),
+            '\u{4e00}'..='\u{9fff}' => han = true,
+            '\u{0600}'..='\u{06ff}' => return code("ar"),
+            '\u{0400}'..='\u{04ff}' => return code("ru"),
+            '\u{0370}'..='\u{03ff}' => return code("el"),
+            '\u{0590}'..='\u{05ff}' => return code("he"),
+            '\u{0900}'..='\u{097f}' => return code("hi"),
+            _ => {}
+        }
+    }
+    if han {
+        code("zh")
+    } else {
+        UNKNOWN_LANGUAGE
+    }
 }
 
 impl FeatureExtractor {
     pub(crate) fn new(seed: u64, title_weight: f32, fact_weight: f32) -> Self {
         let stop = super::stopwords::stop_words()
-            .into_iter()
-            .map(|w| xxh3_64_with_seed(w.as_bytes(), seed ^ WORD))
+            .iter()
+            .map(|(w, langs)| (xxh3_64_with_seed(w.as_bytes(), seed ^ WORD), *langs))
             .collect();
         FeatureExtractor {
             seed,
@@ -71,7 +122,8 @@ impl FeatureExtractor {
 
     /// As [`extract`](Self::extract), also calling `name(key, bytes)` with
     /// the normalised text of each feature occurrence (a word, an entity run
-    /// such as `vladimir putin`, a canonical number): how a story is labelled.
+    /// such as `vladimir putin`, a canonical number): how a story is
+    /// labelled. Returns the document's language (see [`detect`]).
     pub(crate) fn extract_named(
         &self,
         title: Option<&str>,
@@ -79,8 +131,9 @@ impl FeatureExtractor {
         scratch: &mut FeatureScratch,
         out: &mut Vec<(u64, f32)>,
         mut name: impl FnMut(u64, &[u8]),
-    ) {
+    ) -> u8 {
         out.clear();
+        scratch.hits = [0; LANGUAGES.len()];
         if let Some(t) = title {
             self.field(t, self.title_weight, scratch, out, &mut name);
         }
@@ -96,6 +149,7 @@ impl FeatureExtractor {
             }
         }
         out.truncate(w);
+        detect(&scratch.hits, title, text)
     }
 
     fn field(
@@ -108,7 +162,7 @@ impl FeatureExtractor {
     ) {
         let seed = self.seed;
         let fact_weight = weight * self.fact_weight;
-        let (run, number) = (&mut s.run, &mut s.number);
+        let (run, number, hits) = (&mut s.run, &mut s.number, &mut s.hits);
         run.clear();
         let mut run_words = 0;
         let flush = |run: &mut Vec<u8>,
@@ -152,14 +206,108 @@ impl FeatureExtractor {
                 let word = strip_possessive(t);
                 if word.len() >= 3 {
                     let h = xxh3_64_with_seed(word, seed ^ WORD);
-                    if !self.stop.contains(&h) {
-                        name(h, word);
-                        out.push((h, if fact { fact_weight } else { weight }));
+                    match self.stop.get(&h) {
+                        Some(&langs) => count_languages(hits, langs),
+                        None => {
+                            name(h, word);
+                            out.push((h, if fact { fact_weight } else { weight }));
+                        }
                     }
+                } else if let Some(&langs) = self.stop.get(&xxh3_64_with_seed(word, seed ^ WORD)) {
+                    // Short function words ("de", "la", "и") tell the language too.
+                    count_languages(hits, langs);
                 }
             }
         });
         flush(run, &mut run_words, out, name);
+    }
+}
+
+fn count_languages(hits: &mut [u32; LANGUAGES.len()], langs: u32) {
+    for (i, h) in hits.iter_mut().enumerate() {
+        *h += langs >> i & 1;
+    }
+}
+
+/// The numbers a story document states: two reports about similar events
+/// (two elections of one country, two earthquakes of one region) share
+/// every name but not their years, magnitudes and tolls.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Numbers {
+    /// Years mentioned (1900 to 2099), ascending.
+    years: Vec<u16>,
+    /// Every number feature, ascending.
+    all: Vec<u64>,
+    /// The most repeated numbers of two or more digits that are not years.
+    top: Vec<u64>,
+}
+
+/// Numbers per document that [`Numbers::conflicts`] requires found in the
+/// other document.
+const TOP_NUMBERS: usize = 4;
+
+impl Numbers {
+    /// The numbers of the feature occurrences `(key, text)` of a document
+    /// (as [`FeatureExtractor::extract_named`] reports them; numbers are the
+    /// ones holding a digit).
+    pub(crate) fn from_occurrences<'a>(
+        occurrences: impl IntoIterator<Item = (u64, &'a [u8])>,
+    ) -> Self {
+        let mut counts: Vec<(u64, u32, bool)> = Vec::new();
+        let mut years = Vec::new();
+        for (key, text) in occurrences {
+            if !text.iter().any(u8::is_ascii_digit) {
+                continue;
+            }
+            let digits = text.iter().all(u8::is_ascii_digit);
+            if digits && text.len() == 4 && (text.starts_with(b"19") || text.starts_with(b"20")) {
+                years.push(
+                    std::str::from_utf8(text)
+                        .ok()
+                        .and_then(|y| y.parse().ok())
+                        .unwrap_or(0),
+                );
+                continue;
+            }
+            let several = text.iter().filter(|c| c.is_ascii_digit()).count() >= 2;
+            counts.push((key, 1, several));
+        }
+        years.sort_unstable();
+        years.dedup();
+        counts.sort_unstable_by_key(|e| e.0);
+        let mut merged: Vec<(u64, u32, bool)> = Vec::new();
+        for c in counts {
+            match merged.last_mut() {
+                Some(last) if last.0 == c.0 => last.1 += 1,
+                _ => merged.push(c),
+            }
+        }
+        let all = merged.iter().map(|e| e.0).collect();
+        let mut top: Vec<(u64, u32, bool)> = merged.into_iter().filter(|e| e.2).collect();
+        top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(TOP_NUMBERS);
+        Numbers {
+            years,
+            all,
+            top: top.into_iter().map(|e| e.0).collect(),
+        }
+    }
+
+    /// How many kinds of conflict the two documents show: both name years
+    /// and none in common; both repeat numbers and neither's are found in
+    /// the other at all. Each is evidence of two different events.
+    pub(crate) fn conflicts(&self, other: &Numbers) -> u32 {
+        let years = !self.years.is_empty()
+            && !other.years.is_empty()
+            && !self
+                .years
+                .iter()
+                .any(|y| other.years.binary_search(y).is_ok());
+        let misses = |a: &Numbers, b: &Numbers| {
+            a.top.len() >= 2 && !a.top.iter().any(|k| b.all.binary_search(k).is_ok())
+        };
+        let numbers = misses(self, other) && misses(other, self);
+        u32::from(years) + u32::from(numbers)
     }
 }
 
@@ -201,6 +349,33 @@ mod tests {
                               // Title features weigh twice as much.
         let t = keys(Some("summit"), "summit");
         assert_eq!(t, vec![(t[0].0, 3.0)]);
+    }
+
+    #[test]
+    fn conflicting_years_and_numbers() {
+        let fx = FeatureExtractor::new(1, 2.0, 2.0);
+        let numbers = |text: &str| {
+            let mut occ = Vec::new();
+            let mut out = Vec::new();
+            fx.extract_named(
+                None,
+                text,
+                &mut FeatureScratch::default(),
+                &mut out,
+                |k, t| occ.push((k, t.to_vec())),
+            );
+            Numbers::from_occurrences(occ.iter().map(|(k, t)| (*k, t.as_slice())))
+        };
+        let a = numbers(
+            "The 2008 election: 95 percent turnout, 95 percent for Berdymukhamedov, 3,000 booths.",
+        );
+        let b = numbers(
+            "The 2013 election: 61 percent turnout, 61 percent for Berdymukhamedov, 2,600 booths.",
+        );
+        let c = numbers("In the 2008 vote 95 percent of 3000 booths reported.");
+        assert_eq!(a.conflicts(&b), 2);
+        assert_eq!(a.conflicts(&c), 0);
+        assert_eq!(a.conflicts(&numbers("No numbers here at all.")), 0);
     }
 
     #[test]

@@ -15,6 +15,64 @@ use std::collections::BinaryHeap;
 
 use crate::hash::Map;
 
+/// A story keeps at most this many centroid terms (the heaviest). A story of
+/// a few dozen copy groups has far fewer; the cap bounds memory for the rare
+/// long-running one.
+pub(crate) const MAX_CENTROID_TERMS: usize = 1024;
+
+/// A sum of unit vectors, sorted by key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Centroid(pub(crate) Vec<(u64, f32)>);
+
+impl Centroid {
+    /// Dot product with a sparse vector sorted by key.
+    pub(crate) fn dot(&self, v: &[(u64, f32)]) -> f64 {
+        dot(&self.0, v)
+    }
+
+    /// Adds a sparse vector sorted by key.
+    pub(crate) fn add(&mut self, v: &[(u64, f32)]) {
+        let a = std::mem::take(&mut self.0);
+        let mut out = Vec::with_capacity(a.len() + v.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < v.len() {
+            let next = match (a.get(i), v.get(j)) {
+                (Some(x), Some(y)) => match x.0.cmp(&y.0) {
+                    Ordering::Less => {
+                        i += 1;
+                        *x
+                    }
+                    Ordering::Greater => {
+                        j += 1;
+                        *y
+                    }
+                    Ordering::Equal => {
+                        i += 1;
+                        j += 1;
+                        (x.0, x.1 + y.1)
+                    }
+                },
+                (Some(x), None) => {
+                    i += 1;
+                    *x
+                }
+                (None, Some(y)) => {
+                    j += 1;
+                    *y
+                }
+                (None, None) => unreachable!("the loop runs while one side has entries"),
+            };
+            out.push(next);
+        }
+        if out.len() > MAX_CENTROID_TERMS {
+            out.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            out.truncate(MAX_CENTROID_TERMS);
+            out.sort_unstable_by_key(|e| e.0);
+        }
+        self.0 = out;
+    }
+}
+
 /// Dot product of two sparse vectors sorted by key.
 pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
     let (mut i, mut j, mut s) = (0, 0, 0.0f64);
@@ -138,6 +196,32 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn centroid_sums_and_dots() {
+        let mut c = Centroid::default();
+        c.add(&[(1, 0.6), (3, 0.8)]);
+        c.add(&[(2, 1.0), (3, 1.0)]);
+        assert_eq!(c.0, vec![(1, 0.6), (2, 1.0), (3, 1.8)]);
+        assert!((c.dot(&[(3, 1.0), (4, 5.0)]) - 1.8).abs() < 1e-6);
+        // The dot with a sum is the sum of the dots: average linkage in one product.
+        let (a, b) = ([(1u64, 0.6f32), (3, 0.8)], [(2u64, 1.0f32), (3, 1.0)]);
+        let v = [(1u64, 0.5f32), (3, 0.5)];
+        let direct = Centroid(a.to_vec()).dot(&v) + Centroid(b.to_vec()).dot(&v);
+        assert!((c.dot(&v) - direct).abs() < 1e-6);
+    }
+
+    #[test]
+    fn centroid_is_capped_to_the_heaviest_terms() {
+        let mut c = Centroid::default();
+        let v: Vec<(u64, f32)> = (0..MAX_CENTROID_TERMS as u64 + 10)
+            .map(|k| (k, k as f32))
+            .collect();
+        c.add(&v);
+        assert_eq!(c.0.len(), MAX_CENTROID_TERMS);
+        assert_eq!(c.0[0].0, 10);
+        assert!(c.0.windows(2).all(|w| w[0].0 < w[1].0));
+    }
 
     #[test]
     fn average_link_does_not_chain() {

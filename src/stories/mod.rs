@@ -21,9 +21,11 @@ use crate::config::StoryConfig;
 use crate::copies::components;
 use crate::hash::Map;
 
+pub use features::Numbers;
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
 pub(crate) use link::{average_link, dot};
-pub(crate) use weight::{top_terms, weigh, Frequencies, TimePrior, Vector};
+pub(crate) use stopwords::LANGUAGES;
+pub(crate) use weight::{batch_idf, stream_idf, top_terms, weigh, BatchIdf, TimePrior, Vector};
 
 use block::{candidate_pairs, Blocking};
 
@@ -51,28 +53,69 @@ pub struct StoryStats {
     pub merges: u64,
 }
 
-/// Document frequencies: how many of the documents carry each feature.
-pub(crate) fn document_frequencies(bags: &[Vector]) -> Map<u64, u32> {
-    let mut keys: Vec<u64> = bags.iter().flat_map(|b| b.iter().map(|e| e.0)).collect();
-    keys.par_sort_unstable();
-    keys.chunk_by(|a, b| a == b)
-        .map(|run| (run[0], run.len() as u32))
-        .collect()
+/// A story document as the similarity sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Side<'a> {
+    pub(crate) vector: &'a [(u64, f32)],
+    pub(crate) day: Option<Day>,
+    pub(crate) numbers: &'a Numbers,
 }
 
 /// The similarity of two story documents: the cosine of their vectors,
-/// discounted by the time prior; 0 beyond the horizon.
-pub(crate) fn pair_similarity(
-    prior: &TimePrior,
-    a: (&[(u64, f32)], Option<Day>),
-    b: (&[(u64, f32)], Option<Day>),
-) -> f64 {
-    if let (Some(x), Some(y), Some(h)) = (a.1, b.1, prior.horizon()) {
+/// discounted by the time prior (0 beyond the horizon) and by `penalty`
+/// for each kind of conflict in the numbers they state.
+pub(crate) fn pair_similarity(prior: &TimePrior, penalty: f64, a: Side<'_>, b: Side<'_>) -> f64 {
+    if let (Some(x), Some(y), Some(h)) = (a.day, b.day, prior.horizon()) {
         if x.days().abs_diff(y.days()) > h {
             return 0.0;
         }
     }
-    dot(a.0, b.0) * prior.between(a.1, b.1)
+    let conflicts = a.numbers.conflicts(b.numbers);
+    dot(a.vector, b.vector) * prior.between(a.day, b.day) * (1.0 - penalty).powi(conflicts as i32)
+}
+
+/// Each document's density: the `rank`-th highest similarity among its
+/// scored pairs (0 with fewer pairs); `sims` are pairs of `0..n`.
+pub(crate) fn densities(n: usize, sims: &[(u32, u32, f64)], rank: usize) -> Vec<f64> {
+    if rank == 0 {
+        return vec![0.0; n];
+    }
+    let mut by_doc: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for &(a, b, s) in sims {
+        by_doc[a as usize].push(s);
+        by_doc[b as usize].push(s);
+    }
+    by_doc
+        .into_par_iter()
+        .map(|mut v| density(&mut v, rank))
+        .collect()
+}
+
+/// The `rank`-th highest of `sims` (reordering them), 0 when there are fewer.
+pub(crate) fn density(sims: &mut [f64], rank: usize) -> f64 {
+    if rank == 0 || sims.len() < rank {
+        return 0.0;
+    }
+    let (_, kth, _) = sims.select_nth_unstable_by(rank - 1, |x, y| y.total_cmp(x));
+    *kth
+}
+
+/// A pair's similarity discounted by its documents' densities `da`, `db`:
+/// `s * min(1, scale / sqrt(da * db))`.
+pub(crate) fn locally_scaled(s: f64, da: f64, db: f64, scale: f64) -> f64 {
+    let g = (da * db).sqrt();
+    if g > scale {
+        s * scale / g
+    } else {
+        s
+    }
+}
+
+/// A story document's weighed vector and the numbers it states.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Profile {
+    pub(crate) vector: Vector,
+    pub(crate) numbers: Numbers,
 }
 
 /// Average linkage on each connected component of the pairs at or above
@@ -174,11 +217,11 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
             stats,
         };
     }
-    let vectors = vectors(docs, config, seed);
+    let profiles = profiles(docs, config, seed);
     let blocking = Blocking::new(config);
-    let terms: Vec<Vec<u64>> = vectors
+    let terms: Vec<Vec<u64>> = profiles
         .par_iter()
-        .map(|v| top_terms(v, blocking.top_terms()))
+        .map(|p| top_terms(&p.vector, blocking.top_terms()))
         .collect();
     let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
     let (pairs, skipped) = candidate_pairs(&blocking, &terms, &days);
@@ -188,12 +231,29 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
     let sims: Vec<(u32, u32, f64)> = pairs
         .par_iter()
         .filter_map(|&(a, b)| {
-            let (x, y) = (a as usize, b as usize);
-            let s = pair_similarity(&prior, (&vectors[x], days[x]), (&vectors[y], days[y]));
+            let side = |x: u32| Side {
+                vector: &profiles[x as usize].vector,
+                day: days[x as usize],
+                numbers: &profiles[x as usize].numbers,
+            };
+            let s = pair_similarity(&prior, config.conflict_penalty, side(a), side(b));
             (s > 0.0).then_some((a, b, s))
         })
         .collect();
     stats.linked = sims.len() as u64;
+    let density = densities(n, &sims, config.density_rank);
+    let sims: Vec<(u32, u32, f64)> = sims
+        .into_iter()
+        .map(|(a, b, s)| {
+            let scaled = locally_scaled(
+                s,
+                density[a as usize],
+                density[b as usize],
+                config.density_scale,
+            );
+            (a, b, scaled)
+        })
+        .collect();
     let (labels, merges) = link_components(n, &sims, config.threshold);
     stats.merges = merges;
     Stories {
@@ -203,29 +263,56 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
     }
 }
 
-/// The unit TF-IDF vectors of `docs`, IDF over `docs` themselves.
-pub(crate) fn vectors(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Vec<Vector> {
+/// The unit TF-IDF vectors of `docs` (IDF over `docs` themselves, see
+/// [`BatchIdf`]), the numbers each states and its language.
+pub(crate) fn profiles(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Vec<Profile> {
+    profiles_named(docs, config, seed, false).0
+}
+
+/// As [`profiles`], and with `names`, the text of each feature (the first
+/// met): what a story is labelled and explained with.
+pub(crate) fn profiles_named(
+    docs: &[StoryDoc<'_>],
+    config: &StoryConfig,
+    seed: u64,
+    names: bool,
+) -> (Vec<Profile>, Map<u64, String>) {
     let fx = FeatureExtractor::new(seed, config.title_weight as f32, config.fact_weight as f32);
-    let bags: Vec<Vector> = docs
+    type Bag = (Vector, Numbers, u8, Vec<(u64, Vec<u8>)>);
+    let bags: Vec<Bag> = docs
         .par_iter()
         .map_init(FeatureScratch::default, |scratch, d| {
             let mut out = Vec::new();
-            fx.extract(d.title, d.text, scratch, &mut out);
-            out
+            let mut seen: Vec<(u64, Vec<u8>)> = Vec::new();
+            let language = fx.extract_named(d.title, d.text, scratch, &mut out, |k, t| {
+                if names || t.iter().any(u8::is_ascii_digit) {
+                    seen.push((k, t.to_vec()));
+                }
+            });
+            let numbers = Numbers::from_occurrences(seen.iter().map(|(k, t)| (*k, t.as_slice())));
+            if !names {
+                seen = Vec::new();
+            }
+            (out, numbers, language, seen)
         })
         .collect();
-    let df = document_frequencies(&bags);
-    let n = docs.len() as u64;
-    bags.par_iter()
-        .map(|bag| {
-            weigh(
-                bag,
-                |k| df.get(&k).copied().unwrap_or(0),
-                n,
-                Frequencies::Final,
-            )
+    let idf = BatchIdf::count(bags.iter().map(|b| (b.2, b.0.as_slice())));
+    let mut named: Map<u64, String> = Map::default();
+    for (_, _, _, seen) in &bags {
+        for (k, t) in seen {
+            named
+                .entry(*k)
+                .or_insert_with(|| String::from_utf8_lossy(t).into_owned());
+        }
+    }
+    let profiles = bags
+        .into_par_iter()
+        .map(|(bag, numbers, language, _)| Profile {
+            vector: weigh(&bag, |k| idf.idf(language, k)),
+            numbers,
         })
-        .collect()
+        .collect();
+    (profiles, named)
 }
 
 #[cfg(test)]
@@ -262,11 +349,11 @@ mod corpus_tests {
                 })
                 .collect();
             let config = StoryConfig::default();
-            let vectors = vectors(&docs, &config, crate::DEFAULT_SEED);
+            let profiles = profiles(&docs, &config, crate::DEFAULT_SEED);
             let blocking = Blocking::new(&config);
-            let terms: Vec<Vec<u64>> = vectors
+            let terms: Vec<Vec<u64>> = profiles
                 .iter()
-                .map(|v| top_terms(v, config.top_terms))
+                .map(|p| top_terms(&p.vector, config.top_terms))
                 .collect();
             let (pairs, _) = candidate_pairs(&blocking, &terms, &vec![None; docs.len()]);
             let same = |&(a, b): &(u32, u32)| gold[a as usize] == gold[b as usize];
@@ -327,7 +414,10 @@ mod lee_tests {
                 day: None,
             })
             .collect();
-        let vectors = vectors(&docs, &StoryConfig::default(), crate::DEFAULT_SEED);
+        let vectors: Vec<Vector> = profiles(&docs, &StoryConfig::default(), crate::DEFAULT_SEED)
+            .into_iter()
+            .map(|p| p.vector)
+            .collect();
         let index: HashMap<&str, usize> = all[..rated]
             .iter()
             .enumerate()

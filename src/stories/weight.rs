@@ -2,50 +2,92 @@
 //! story document is weighed and how time discounts a similarity, used by
 //! the batch tier and the stream alike.
 
+use super::features::UNKNOWN_LANGUAGE;
 use crate::article::Day;
 use crate::config::StoryConfig;
+use crate::hash::Map;
 
 /// Sparse vectors: `(feature key, weight)`, sorted by key.
 pub(crate) type Vector = Vec<(u64, f32)>;
 
-/// How document frequencies are read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Frequencies {
-    /// Counted over a whole batch: a feature only one document has cannot
-    /// link two and is dropped, and IDF is `ln(n / df)`.
-    Final,
-    /// Counted so far in a stream, this document included: IDF is
-    /// `ln((n + 1) / max(df, 2))`, for a feature already shared the batch's
-    /// value, and for one only this document has so far the weight it will
-    /// have once one more document shares it (the first report of an event is
-    /// the first to name it).
-    SoFar,
+/// The IDF of a finished batch, within each document's language.
+///
+/// A batch that mixes languages makes every word of a minority language
+/// rare overall, so that two unrelated German articles would look alike
+/// through their everyday German words. So a feature is weighed by its
+/// frequency among the documents of the same language, `ln(n_lang /
+/// df_lang)`, when at least two of them carry it; else by its frequency over
+/// the whole batch, `ln(n / df)`, when at least two documents do (names and
+/// numbers shared across languages); a feature only one document carries
+/// cannot link two and is dropped.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BatchIdf {
+    all: Map<u64, u32>,
+    by_language: Map<(u8, u64), u32>,
+    documents: u64,
+    documents_by_language: Vec<u64>,
+}
+
+impl BatchIdf {
+    /// Counts the features of each `(language, bag)`.
+    pub(crate) fn count<'a>(docs: impl Iterator<Item = (u8, &'a [(u64, f32)])>) -> Self {
+        let mut idf = BatchIdf {
+            documents_by_language: vec![0; UNKNOWN_LANGUAGE as usize + 1],
+            ..BatchIdf::default()
+        };
+        for (lang, bag) in docs {
+            idf.documents += 1;
+            idf.documents_by_language[usize::from(lang)] += 1;
+            for &(k, _) in bag {
+                *idf.all.entry(k).or_default() += 1;
+                if lang != UNKNOWN_LANGUAGE {
+                    *idf.by_language.entry((lang, k)).or_default() += 1;
+                }
+            }
+        }
+        idf
+    }
+
+    /// The IDF of feature `key` in a document of `lang`.
+    pub(crate) fn idf(&self, lang: u8, key: u64) -> Option<f32> {
+        batch_idf(
+            self.by_language.get(&(lang, key)).copied().unwrap_or(0),
+            self.documents_by_language[usize::from(lang)],
+            self.all.get(&key).copied().unwrap_or(0),
+            self.documents,
+        )
+    }
+}
+
+/// The batch IDF rule of [`BatchIdf`] from its counts: `df_lang` of the
+/// `n_lang` documents of the language, `df` of all `n`.
+pub(crate) fn batch_idf(df_lang: u32, n_lang: u64, df: u32, n: u64) -> Option<f32> {
+    let idf = if df_lang >= 2 {
+        (n_lang as f32 / df_lang as f32).ln()
+    } else if df >= 2 {
+        (n as f32 / df as f32).ln()
+    } else {
+        return None;
+    };
+    (idf > 0.0).then_some(idf)
+}
+
+/// The IDF of a stream, from the frequencies so far (this document
+/// included): `ln((n + 1) / max(df, 2))`, for a feature already shared the
+/// batch's value, and for one only this document has so far the weight it
+/// will have once one more document shares it (the first report of an event
+/// is the first to name it).
+pub(crate) fn stream_idf(df: u32, n: u64) -> Option<f32> {
+    let idf = ((n as f32 + 1.0) / df.max(2) as f32).ln();
+    (idf > 0.0).then_some(idf)
 }
 
 /// A bag of raw feature weights (sorted by key) as a unit TF-IDF vector:
-/// `(1 + ln tf) * idf`, with `df(key)` documents out of `n` carrying a feature.
-pub(crate) fn weigh(
-    bag: &[(u64, f32)],
-    df: impl Fn(u64) -> u32,
-    n: u64,
-    frequencies: Frequencies,
-) -> Vector {
-    let n = n as f32;
+/// `(1 + ln tf) * idf(key)`, features without an IDF dropped.
+pub(crate) fn weigh(bag: &[(u64, f32)], idf: impl Fn(u64) -> Option<f32>) -> Vector {
     let mut v: Vector = bag
         .iter()
-        .filter_map(|&(k, tf)| {
-            let idf = match frequencies {
-                Frequencies::Final => {
-                    let d = df(k);
-                    if d < 2 {
-                        return None;
-                    }
-                    (n / d as f32).ln()
-                }
-                Frequencies::SoFar => ((n + 1.0) / df(k).max(2) as f32).ln(),
-            };
-            (idf > 0.0).then(|| (k, (1.0 + tf.ln()) * idf))
-        })
+        .filter_map(|&(k, tf)| Some((k, (1.0 + tf.ln()) * idf(k)?)))
         .collect();
     let norm = v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -66,28 +108,41 @@ pub(crate) fn top_terms(v: &[(u64, f32)], k: usize) -> Vec<u64> {
     keys
 }
 
-/// How much time apart discounts the similarity of two dated articles.
+/// How much time apart discounts the similarity of two dated articles: a
+/// half-life down to a floor, and a horizon beyond which they are never
+/// compared.
+///
+/// Coverage of one event runs for weeks (follow-ups, trials, recounts), but
+/// two reports a few days apart about similar events are usually different
+/// events. So the factor halves every `half_life` days, as the news cycle
+/// moves on, but never falls below `floor`: far apart, two articles still
+/// join a story when what they say is close enough (a cosine of at least
+/// `threshold / floor`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct TimePrior {
     half_life: f64,
-    threshold: f64,
+    floor: f64,
+    horizon: u32,
 }
 
 impl TimePrior {
     pub(crate) fn new(config: &StoryConfig) -> Self {
         TimePrior {
             half_life: config.half_life_days,
-            threshold: config.threshold,
+            floor: config.time_floor,
+            horizon: config.horizon_days,
         }
     }
 
-    /// The factor for two articles `days` apart: `0.5^(days / half_life)`,
-    /// 1 when the half-life is 0 (no decay).
+    /// The factor for two articles `days` apart: `max(floor, 0.5^(days /
+    /// half_life))`, 1 when the half-life is 0 (no decay).
     pub(crate) fn factor(&self, days: u32) -> f64 {
         if self.half_life <= 0.0 {
             1.0
         } else {
-            0.5f64.powf(f64::from(days) / self.half_life)
+            0.5f64
+                .powf(f64::from(days) / self.half_life)
+                .max(self.floor)
         }
     }
 
@@ -99,14 +154,10 @@ impl TimePrior {
         }
     }
 
-    /// The span, in days, beyond which even identical articles fall under
-    /// the story threshold: pairs further apart are never proposed.
-    /// `None` when time does not decay.
+    /// The span, in days, beyond which two dated articles are never
+    /// compared; `None` when time does not count.
     pub(crate) fn horizon(&self) -> Option<u32> {
-        (self.half_life > 0.0).then(|| {
-            let days = self.half_life * (1.0 / self.threshold).log2();
-            days.ceil().clamp(1.0, f64::from(u32::MAX / 4)) as u32
-        })
+        (self.half_life > 0.0).then_some(self.horizon)
     }
 }
 
@@ -122,24 +173,26 @@ mod tests {
             2 => 2,
             _ => 1,
         };
-        let v = weigh(&bag, df, 100, Frequencies::Final);
+        let v = weigh(&bag, |k| batch_idf(0, 0, df(k), 100));
         assert_eq!(v.len(), 2, "a feature of one document is dropped");
         let norm: f32 = v.iter().map(|e| e.1 * e.1).sum();
         assert!((norm - 1.0).abs() < 1e-5);
         assert!(v[1].1 > v[0].1);
-        let s = weigh(&bag, df, 100, Frequencies::SoFar);
+        let s = weigh(&bag, |k| stream_idf(df(k), 100));
         assert_eq!(s.len(), 3, "a stream keeps it, weighed as if shared once");
         assert_eq!(top_terms(&s, 1), vec![2]);
+        // Within its language a common word weighs little even when rare overall.
+        assert!(batch_idf(40, 50, 40, 1000).unwrap() < batch_idf(0, 50, 40, 1000).unwrap());
     }
 
     #[test]
-    fn time_prior_halves_and_has_a_horizon() {
+    fn time_prior_halves_to_a_floor_and_has_a_horizon() {
         let config = StoryConfig::default();
         let p = TimePrior::new(&config);
         assert_eq!(p.factor(0), 1.0);
         assert!((p.factor(config.half_life_days as u32) - 0.5).abs() < 1e-12);
-        let h = p.horizon().unwrap();
-        assert!(p.factor(h) <= config.threshold && p.factor(h - 1) > config.threshold);
+        assert_eq!(p.factor(365), config.time_floor);
+        assert_eq!(p.horizon(), Some(config.horizon_days));
         assert_eq!(p.between(None, Some(Day::from_days(400))), 1.0);
         let off = TimePrior::new(&StoryConfig {
             half_life_days: 0.0,
