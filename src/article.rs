@@ -282,7 +282,9 @@ impl Day {
     /// - `@1709285400`: Unix seconds, read as the UTC date (integer dates in
     ///   JSON input become this form).
     ///
-    /// Parsing is done by the `jiff` crate; years 1 to 9999.
+    /// Parsing is done by the `jiff` crate. Years before 1900 or after 2199
+    /// are refused: no news article is dated so, and one misdated far ahead
+    /// would otherwise move a time window past every other.
     ///
     /// # Errors
     /// [`BadDate`] for anything else, including impossible dates such as
@@ -315,6 +317,9 @@ impl Day {
                 .map_err(|e| e.to_string())
         };
         let date = parsed.map_err(bad)?;
+        if !(1900..=2199).contains(&date.year()) {
+            return Err(bad(format!("year {} is outside 1900..=2199", date.year())));
+        }
         let days = (date - Date::constant(1970, 1, 1)).get_days();
         Ok(Day(days))
     }
@@ -366,6 +371,8 @@ mod tests {
             "2024-00-10",
             "@x",
             "31/01/2024",
+            "9999-12-31",
+            "1066-10-14",
         ] {
             let e = Day::parse(bad).unwrap_err();
             assert!(e.to_string().contains("unreadable date"), "{bad}: {e}");

@@ -169,6 +169,8 @@ pub struct Clustering {
     copy_groups: Vec<CopyGroup>,
     stories: Vec<Story>,
     copy_of: Vec<u32>,
+    /// Each article's place among its group's members.
+    member_at: Vec<u32>,
     story_of: Vec<u32>,
     report: Report,
 }
@@ -220,9 +222,11 @@ impl Clustering {
             .collect();
         copy_groups.sort_by(|a, b| a.id.cmp(&b.id));
         let mut copy_of = vec![0u32; n];
+        let mut member_at = vec![0u32; n];
         for (g, group) in copy_groups.iter().enumerate() {
-            for m in &group.members {
+            for (at, m) in group.members.iter().enumerate() {
                 copy_of[m.index] = g as u32;
+                member_at[m.index] = at as u32;
             }
         }
         // Stories: copy groups by story label; groups are already in id order,
@@ -253,6 +257,7 @@ impl Clustering {
             copy_groups,
             stories,
             copy_of,
+            member_at,
             story_of,
             report,
         }
@@ -282,6 +287,15 @@ impl Clustering {
     /// When `index` is not a position of the input.
     pub fn copy_group_of(&self, index: usize) -> &CopyGroup {
         &self.copy_groups[self.copy_of[index] as usize]
+    }
+
+    /// The article at input position `index` as a member of its copy group:
+    /// its similarity to the representative and why it is in the group.
+    ///
+    /// # Panics
+    /// When `index` is not a position of the input.
+    pub fn member(&self, index: usize) -> &Member {
+        &self.copy_group_of(index).members[self.member_at[index] as usize]
     }
 
     /// The story of the article at input position `index`.

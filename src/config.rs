@@ -57,6 +57,7 @@ impl std::fmt::Display for Scheme {
 
 /// Parameters of the text pipeline and the MinHash signatures.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct SketchConfig {
     /// Seed of every hash function. Default [`DEFAULT_SEED`].
@@ -120,12 +121,19 @@ pub enum OversizePolicy {
 
 /// Bounds that keep memory and time predictable on hostile input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Limits {
     /// Largest document, in bytes of UTF-8, that is signed whole. Default 4 MiB.
     pub max_document_bytes: usize,
     /// What to do with a larger one. Default [`OversizePolicy::Truncate`].
     pub oversize: OversizePolicy,
+    /// In a [`Stream`](crate::Stream), an article dated more than this many
+    /// days after the newest date seen so far is taken as undated (and
+    /// counted in [`StreamStats::future_dates`](crate::StreamStats)): one
+    /// misdated article must not move the window past every other. A real
+    /// stream can pause for weeks, so the limit is generous. Default 366.
+    pub max_days_ahead: u32,
 }
 
 impl Default for Limits {
@@ -133,12 +141,14 @@ impl Default for Limits {
         Limits {
             max_document_bytes: 4 << 20,
             oversize: OversizePolicy::Truncate,
+            max_days_ahead: 366,
         }
     }
 }
 
 /// Parameters of the copy tier: candidate generation and verification.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct CopyConfig {
     /// Jaccard similarity (exact for two short documents, estimated
@@ -261,6 +271,7 @@ pub(crate) fn unit_interval(field: &'static str, v: f64) -> Result<()> {
 
 /// Parameters of the story tier.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct StoryConfig {
     /// Build stories at all; when false every copy group is its own story.
@@ -391,6 +402,7 @@ impl StoryConfig {
 
 /// The whole configuration: text pipeline, signatures, both tiers and limits.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Config {
     /// Text pipeline and MinHash parameters.
@@ -466,6 +478,14 @@ mod tests {
     #[test]
     fn default_is_valid() {
         Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn missing_fields_take_their_defaults() {
+        // A configuration stored before a field existed still reads.
+        let c: Config = serde_json::from_str(r#"{"stories": {"threshold": 0.3}}"#).unwrap();
+        assert_eq!(c.stories.threshold, 0.3);
+        assert_eq!(c.copies, CopyConfig::default());
     }
 
     /// Every `Default ...` written in this file's field docs is the value

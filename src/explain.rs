@@ -232,7 +232,12 @@ impl Clusterer {
         );
         let (gx, gy) = (clustering.copy_group_of(a), clustering.copy_group_of(b));
         let same_group = gx.id() == gy.id();
-        let decision = copy_decision(cfg, &verdict, same_group, gx.members(), [a, b]);
+        let decision = copy_decision(
+            cfg,
+            &verdict,
+            same_group,
+            [clustering.member(a).basis, clustering.member(b).basis],
+        );
         Ok(CopyReasons {
             same_group,
             groups: [gx.id().to_owned(), gy.id().to_owned()],
@@ -377,17 +382,13 @@ fn copy_decision(
     cfg: &crate::CopyConfig,
     v: &Verdict,
     same_group: bool,
-    group: &[crate::Member],
-    [a, b]: [usize; 2],
+    basis: [crate::Basis; 2],
 ) -> String {
     let facts = match v.facts {
         Some(f) => format!("{:.0}% of the facts agree", 100.0 * f),
         None => "too few facts to compare".to_owned(),
     };
-    let basis = |i: usize| group.iter().find(|m| m.index == i).map(|m| m.basis);
-    if same_group
-        && (basis(a) == Some(crate::Basis::Identical) || basis(b) == Some(crate::Basis::Identical))
-    {
+    if same_group && basis.contains(&crate::Basis::Identical) {
         return "copies: one text repeats another exactly".to_owned();
     }
     let test = match v.rule {

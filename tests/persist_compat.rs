@@ -219,3 +219,131 @@ fn saving_is_atomic_and_errors_name_the_file() {
     CopyIndex::load_with_config(&path, &Config::default()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Saves from two threads and from two processes to one path while a third
+/// thread loads: every save succeeds and every load finds a whole snapshot.
+#[test]
+fn concurrent_saves_to_one_path_never_corrupt_it() {
+    const ROUNDS: usize = 200;
+    let (articles, _, _) = sample();
+    let child = std::env::var_os("STORYHASH_SAVE_CHILD");
+    let index_of = |n: usize| {
+        let mut i = CopyIndex::new(&Config::default()).unwrap();
+        i.insert_batch(&articles[..n]).unwrap();
+        i
+    };
+    if let Some(path) = child {
+        // A child process: save its own index over and over.
+        let n: usize = std::env::var("STORYHASH_SAVE_SIZE")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let index = index_of(n);
+        for _ in 0..ROUNDS {
+            index.save(std::path::Path::new(&path)).unwrap();
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.snap");
+    let (a, b) = (index_of(20), index_of(35));
+    a.save(&path).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let loads = std::thread::scope(|s| {
+        let loader = s.spawn(|| {
+            let mut loads = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let len = CopyIndex::load(&path).expect("a whole snapshot").len();
+                assert!([20, 35, 40, 50].contains(&len), "{len} articles");
+                loads += 1;
+            }
+            loads
+        });
+        // Two threads of this process...
+        let saver = |index: &CopyIndex| {
+            for _ in 0..ROUNDS {
+                index.save(&path).expect("a save succeeds");
+            }
+        };
+        let (ta, tb) = (s.spawn(move || saver(&a)), s.spawn(move || saver(&b)));
+        ta.join().unwrap();
+        tb.join().unwrap();
+        // ... then two processes.
+        let children: Vec<_> = [40, 50]
+            .iter()
+            .map(|n| {
+                std::process::Command::new(std::env::current_exe().unwrap())
+                    .args([
+                        "--exact",
+                        "concurrent_saves_to_one_path_never_corrupt_it",
+                        "--test-threads",
+                        "1",
+                    ])
+                    .env("STORYHASH_SAVE_CHILD", &path)
+                    .env("STORYHASH_SAVE_SIZE", n.to_string())
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success(), "a child's saves failed");
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        loader.join().unwrap()
+    });
+    assert!(loads > 10, "only {loads} loads");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "temporary files left: {left:?}");
+}
+
+/// A process killed during saves leaves the previous snapshot whole, and the
+/// next save removes the temporary files it left.
+#[test]
+fn kill_during_save_keeps_the_old_snapshot_and_the_next_save_cleans_up() {
+    if let Some(path) = std::env::var_os("STORYHASH_KILL_CHILD") {
+        let index = CopyIndex::load(std::path::Path::new(&path)).unwrap();
+        loop {
+            index.save(std::path::Path::new(&path)).unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.snap");
+    let mut r = Rng(5);
+    let mut texts = Vec::new();
+    let articles: Vec<Article> = (0..6000)
+        .map(|i| {
+            let t = new_or_version(&mut r, &texts, 5, 300);
+            texts.push(t.clone());
+            Article::new(format!("a{i}"), t)
+        })
+        .collect();
+    let mut index = CopyIndex::new(&Config::default()).unwrap();
+    index.insert_batch(&articles).unwrap();
+    index.save(&path).unwrap();
+    let mut orphans = 0;
+    for round in 0..20u64 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "kill_during_save_keeps_the_old_snapshot_and_the_next_save_cleans_up",
+            ])
+            .env("STORYHASH_KILL_CHILD", &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(150 + r.below(250) + round));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert_eq!(CopyIndex::load(&path).unwrap().len(), 6000, "round {round}");
+        orphans += std::fs::read_dir(dir.path()).unwrap().count() - 1;
+    }
+    assert!(orphans > 0, "no kill landed during a save");
+    index.save(&path).unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "left behind: {left:?}");
+}

@@ -244,3 +244,29 @@ fn damaged_stream_snapshots_are_typed_errors() {
         Err(Error::SnapshotMismatch(_))
     ));
 }
+
+/// Window arithmetic: a window larger than any count keeps everything, and
+/// one article dated far ahead does not push every other out.
+#[test]
+fn huge_windows_and_far_future_dates_keep_the_window() {
+    let (articles, _, _) = sample_by_date();
+    for window in [Window::Articles(u64::MAX), Window::Articles(1 << 63)] {
+        let mut s = Stream::new(&Config::default(), window).unwrap();
+        s.add_batch(&articles).unwrap();
+        assert_eq!(s.len(), articles.len(), "{window:?}");
+        assert_eq!(s.stats().evicted, 0);
+    }
+    let mut s = Stream::new(&Config::default(), Window::Days(7)).unwrap();
+    s.add_batch(&articles[..20]).unwrap();
+    let before = s.len();
+    let last = articles[19].date.clone().unwrap();
+    let year: i32 = last[..4].parse().unwrap();
+    let far = Article::new("far", "A report misdated years ahead by a broken feed.")
+        .with_date(format!("{}{}", year + 5, &last[4..]));
+    s.add(&far).unwrap();
+    assert_eq!(s.len(), before + 1, "the window did not move");
+    assert_eq!(s.stats().future_dates, 1);
+    let absurd = Article::new("absurd", "Dated at the end of time.").with_date("9999-12-31");
+    s.add(&absurd).unwrap();
+    assert_eq!((s.len(), s.stats().bad_dates), (before + 2, 1));
+}

@@ -226,7 +226,7 @@ struct Line<'a> {
 fn lines<'a>(articles: &'a [Article], r: &'a Clustering) -> impl Iterator<Item = Line<'a>> + 'a {
     (0..articles.len()).map(move |i| {
         let g = r.copy_group_of(i);
-        let m = g.members().iter().find(|m| m.index == i).expect("a member");
+        let m = r.member(i);
         Line {
             id: &articles[i].id,
             copy: g.id(),

@@ -6,9 +6,10 @@ All integers little-endian.
 
 size          field
 4             header length H (at most 64 KiB)
-H             header: postcard of `Header` (the full Config, the normaliser
-              version, document count n, slots k, fact sample size f, exact
-              hashes E, byte length I of the id section)
+H             header: postcard of `Header` (the full Config as JSON, so
+              that a field added later with its default still reads; the
+              normaliser version, document count n, slots k, fact sample
+              size f, exact hashes E, byte length I of the id section)
 n*k*4         signature slots, u32, document-major
 n*4           distinct shingle counts, u32
 n*f*4         fact samples, u32
@@ -37,7 +38,9 @@ const MAX_HEADER: usize = 64 << 10;
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
 struct Header {
-    config: Config,
+    /// The configuration, as JSON: self-describing, so that fields added
+    /// later (with their defaults) do not break older snapshots.
+    config: Vec<u8>,
     normalizer: u16,
     docs: u64,
     num_perm: u32,
@@ -67,7 +70,7 @@ pub(crate) fn write_body<W: Write>(out: &mut Sink<W>, p: &Parts<'_>) -> io::Resu
     let ids = postcard::to_allocvec(p.ids).expect("a Vec<String> always serialises");
     let c = p.sketches.columns();
     let header = Header {
-        config: p.config.clone(),
+        config: serde_json::to_vec(p.config).expect("a Config always serialises"),
         normalizer: NORMALIZER_VERSION,
         docs: p.live.len() as u64,
         num_perm: p.config.sketch.num_perm as u32,
@@ -97,19 +100,20 @@ pub(crate) fn read_body<R: Read>(src: &mut Source<'_, R>) -> Result<Owned> {
     }
     let header: Header =
         postcard::from_bytes(src.read(header_len)?).map_err(|e| corrupt(format!("header: {e}")))?;
+    let config: Config = serde_json::from_slice(&header.config)
+        .map_err(|e| corrupt(format!("stored configuration: {e}")))?;
     if header.normalizer != NORMALIZER_VERSION {
         return Err(Error::SnapshotMismatch(format!(
             "made with normaliser version {}, this build has {NORMALIZER_VERSION}",
             header.normalizer
         )));
     }
-    header
-        .config
+    config
         .validate()
         .map_err(|e| corrupt(format!("stored configuration: {e}")))?;
     let k = header.num_perm as usize;
     let f = header.fact_sample as usize;
-    if k != header.config.sketch.num_perm || f != FACT_SAMPLE {
+    if k != config.sketch.num_perm || f != FACT_SAMPLE {
         return Err(corrupt(
             "slot or fact sample sizes disagree with the configuration",
         ));
@@ -154,7 +158,7 @@ pub(crate) fn read_body<R: Read>(src: &mut Source<'_, R>) -> Result<Owned> {
         return Err(corrupt(format!("{} ids for {n} documents", ids.len())));
     }
     Ok(Owned {
-        config: header.config,
+        config,
         sketches,
         live,
         ids,

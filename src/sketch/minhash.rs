@@ -536,6 +536,7 @@ mod tests {
         let limits = Limits {
             max_document_bytes: 64,
             oversize: OversizePolicy::Reject,
+            ..Limits::default()
         };
         let s = MinHasher::with_limits(&config.sketch, &limits).unwrap();
         let long = "word ".repeat(100);

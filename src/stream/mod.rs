@@ -197,6 +197,8 @@ pub struct StreamStats {
     pub frozen: u64,
     /// Articles whose date could not be read, taken as undated.
     pub bad_dates: u64,
+    /// Articles dated too far after the newest date seen, taken as undated.
+    pub future_dates: u64,
 }
 
 /// A copy group of the stream.
@@ -426,7 +428,10 @@ impl Stream {
         let sketch = self
             .index
             .sketch(&article.text, &mut SignScratch::default())?;
-        let (day, _) = day_of(article);
+        let (mut day, _) = day_of(article);
+        if self.too_far_ahead(day) {
+            day = NO_DAY;
+        }
         let latest = if day != NO_DAY {
             self.latest_day.max(day)
         } else {
@@ -514,6 +519,14 @@ impl Stream {
         self.index.id(self.stories[s as usize].first)
     }
 
+    /// Whether `day` is further after the newest date seen than the limits
+    /// allow (see [`Limits::max_days_ahead`](crate::Limits)).
+    fn too_far_ahead(&self, day: i64) -> bool {
+        day != NO_DAY
+            && self.latest_day != NO_DAY
+            && day - self.latest_day > i64::from(self.config().limits.max_days_ahead)
+    }
+
     /// The window key of an article arriving now.
     fn key_for(&self, day: i64) -> i64 {
         match self.window {
@@ -534,7 +547,10 @@ impl Stream {
             Window::Unbounded => None,
             Window::Days(n) => (latest != NO_DAY).then(|| latest - i64::from(n)),
             // The arriving article is number `added`; it and the `n - 1` before it stay.
-            Window::Articles(n) => Some(self.stats.added as i64 + 1 - n as i64),
+            // Saturating: a window larger than every count keeps everything.
+            Window::Articles(n) => {
+                Some(i64::try_from(n).map_or(i64::MIN, |n| self.stats.added as i64 + 1 - n))
+            }
         }
     }
 
@@ -743,8 +759,12 @@ impl Stream {
     /// Applies a plan: the only place the state changes when an article is added.
     fn apply(&mut self, article: &Article, sketch: &Sketch) -> Assignment {
         let mut events = Vec::new();
-        let (day, bad_date) = day_of(article);
+        let (mut day, bad_date) = day_of(article);
         self.stats.bad_dates += u64::from(bad_date);
+        if self.too_far_ahead(day) {
+            day = NO_DAY;
+            self.stats.future_dates += 1;
+        }
         if day != NO_DAY && day > self.latest_day {
             self.latest_day = day;
         }
