@@ -21,6 +21,35 @@ use crate::text::{truncate_to_boundary, ShingleScratch};
 /// Unreadable dates kept as examples in the [`Report`].
 const BAD_DATE_EXAMPLES: usize = 5;
 
+/// What the batch reads of an article: its id, text, title and date. An
+/// [`Article`] is one; a binding can implement it over columns it does not
+/// own (texts borrowed from an Arrow buffer), so that nothing is copied.
+pub trait Record: Sync {
+    /// The id, unique within a batch.
+    fn id(&self) -> &str;
+    /// The body text.
+    fn text(&self) -> &str;
+    /// The headline, if any.
+    fn title(&self) -> Option<&str>;
+    /// The date, as given (see [`Day::parse`](crate::Day::parse)).
+    fn date(&self) -> Option<&str>;
+}
+
+impl Record for Article {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn text(&self) -> &str {
+        &self.text
+    }
+    fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    fn date(&self) -> Option<&str> {
+        self.date.as_deref()
+    }
+}
+
 /// Told how a batch is going, for progress bars: each stage as it starts,
 /// and the items done in the counted ones. Every method does nothing by
 /// default; `()` reports nothing.
@@ -112,7 +141,7 @@ impl Clusterer {
     /// [`Error::DuplicateId`] when two articles share an id;
     /// [`Error::DocumentTooLarge`] for an oversized article when the limits
     /// say to reject it.
-    pub fn cluster(&self, articles: &[Article]) -> Result<Clustering> {
+    pub fn cluster<R: Record>(&self, articles: &[R]) -> Result<Clustering> {
         self.cluster_with(articles, &())
     }
 
@@ -122,9 +151,9 @@ impl Clusterer {
     ///
     /// # Errors
     /// As [`cluster`](Self::cluster).
-    pub fn cluster_with(
+    pub fn cluster_with<R: Record>(
         &self,
-        articles: &[Article],
+        articles: &[R],
         progress: &dyn Progress,
     ) -> Result<Clustering> {
         let mut report = Report {
@@ -157,11 +186,11 @@ impl Clusterer {
                     articles.len(),
                     |i| {
                         let a = article(i as u32);
-                        (i as u64, a.text.as_str(), a.date.as_deref())
+                        (i as u64, a.text(), a.date())
                     },
                     progress,
                 )?;
-                note_signing(&signed, &mut report, |i| &article(i as u32).id);
+                note_signing(&signed, &mut report, |i| article(i as u32).id());
                 report.stage("sign", start);
                 let start = Instant::now();
                 progress.stage("copy groups", 0);
@@ -179,7 +208,7 @@ impl Clusterer {
                 progress.stage("sign", 0);
                 let (fps, facts) = self.fingerprint_all(articles.len(), &article, &mut report)?;
                 let days = (0..articles.len() as u32)
-                    .map(|i| article(i).day().ok().flatten())
+                    .map(|i| article(i).date().and_then(|d| crate::Day::parse(d).ok()))
                     .collect();
                 report.stage("fingerprint", start);
                 let start = Instant::now();
@@ -222,11 +251,11 @@ impl Clusterer {
 
     /// The story (a representative) of each copy group's representative, in
     /// id-order numbers, and its average similarity to the rest of the story.
-    fn stories<'a>(
+    fn stories<'a, R: Record + 'a>(
         &self,
         groups: &CopyGroups,
         days: &[Option<crate::Day>],
-        article: &(impl Fn(u32) -> &'a Article + Sync),
+        article: &(impl Fn(u32) -> &'a R + Sync),
         report: &mut Report,
     ) -> Vec<(u32, u32, f32)> {
         let mut reps: Vec<u32> = groups.representative.clone();
@@ -242,8 +271,8 @@ impl Clusterer {
             .map(|&r| {
                 let a = article(r);
                 StoryDoc {
-                    title: a.title.as_deref().map(|t| truncate_to_boundary(t, limit)),
-                    text: truncate_to_boundary(&a.text, limit),
+                    title: a.title().map(|t| truncate_to_boundary(t, limit)),
+                    text: truncate_to_boundary(a.text(), limit),
                     day: days[r as usize],
                 }
             })
@@ -259,10 +288,10 @@ impl Clusterer {
 
     /// SimHash fingerprints (`None` for a document without words), and the
     /// fact samples and shingle counts, in id order.
-    fn fingerprint_all<'a>(
+    fn fingerprint_all<'a, R: Record + 'a>(
         &self,
         n: usize,
-        article: &(impl Fn(u32) -> &'a Article + Sync),
+        article: &(impl Fn(u32) -> &'a R + Sync),
         report: &mut Report,
     ) -> Result<(Vec<Option<u64>>, Sketches)> {
         let mut facts = Sketches::zeroed(0, n);
@@ -274,7 +303,7 @@ impl Clusterer {
             .map_init(
                 || (ShingleScratch::default(), Vec::new()),
                 |(scratch, hashes), (i, (_, size, fact_slots, fact_count))| match simhasher
-                    .fingerprint_into(&article(i as u32).text, scratch, hashes)
+                    .fingerprint_into(article(i as u32).text(), scratch, hashes)
                 {
                     Ok(fp) => {
                         *size = hashes.len() as u32;
@@ -291,21 +320,21 @@ impl Clusterer {
         let fps = fps.into_iter().collect::<Result<Vec<_>>>()?;
         report.empty += fps.iter().filter(|f| f.is_none()).count();
         report.truncated += (0..n as u32)
-            .filter(|&i| article(i).text.len() > limit)
+            .filter(|&i| article(i).text().len() > limit)
             .count();
         Ok((fps, facts))
     }
 }
 
 /// Counts what signing found in the report; `id(i)` names document `i`.
-fn note_signing<'a>(signed: &Signed, report: &mut Report, id: impl Fn(usize) -> &'a String) {
+fn note_signing<'a>(signed: &Signed, report: &mut Report, id: impl Fn(usize) -> &'a str) {
     report.empty += signed.empty;
     report.truncated += signed.truncated;
     report.bad_dates += signed.bad_dates.len();
     let mut examples: Vec<(String, String)> = signed
         .bad_dates
         .iter()
-        .map(|(i, date)| (id(*i).clone(), date.clone()))
+        .map(|(i, date)| (id(*i).to_owned(), date.clone()))
         .take(BAD_DATE_EXAMPLES)
         .collect();
     report.bad_date_examples.append(&mut examples);
@@ -315,20 +344,20 @@ fn note_signing<'a>(signed: &Signed, report: &mut Report, id: impl Fn(usize) -> 
 ///
 /// # Errors
 /// [`Error::DuplicateId`] naming the first two positions of a repeated id.
-fn id_order(articles: &[Article]) -> Result<Vec<u32>> {
+fn id_order<R: Record>(articles: &[R]) -> Result<Vec<u32>> {
     let mut order: Vec<u32> = (0..articles.len() as u32).collect();
     order.par_sort_unstable_by(|&a, &b| {
         articles[a as usize]
-            .id
-            .cmp(&articles[b as usize].id)
+            .id()
+            .cmp(articles[b as usize].id())
             .then(a.cmp(&b))
     });
     if let Some(w) = order
         .windows(2)
-        .find(|w| articles[w[0] as usize].id == articles[w[1] as usize].id)
+        .find(|w| articles[w[0] as usize].id() == articles[w[1] as usize].id())
     {
         return Err(Error::DuplicateId {
-            id: articles[w[0] as usize].id.clone(),
+            id: articles[w[0] as usize].id().to_owned(),
             first: w[0] as usize,
             second: w[1] as usize,
         });

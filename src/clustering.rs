@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::article::Article;
+use crate::batch::Record;
 use crate::copies::Basis;
 use crate::lsh::{CandidateStats, LshParams};
 use crate::stories::StoryStats;
@@ -178,8 +178,8 @@ pub struct Clustering {
 impl Clustering {
     /// Builds the canonical structure from each article's place in its copy
     /// group and each representative's story label and similarity.
-    pub(crate) fn assemble(
-        articles: &[Article],
+    pub(crate) fn assemble<R: Record>(
+        articles: &[R],
         groups: &Placement,
         story_of_representative: &HashMap<u32, (u32, f32)>,
         report: Report,
@@ -190,7 +190,7 @@ impl Clustering {
             basis,
         } = groups;
         let n = articles.len();
-        let id = |i: usize| articles[i].id.as_str();
+        let id = |i: usize| articles[i].id();
         // Group members by representative: documents in representative
         // order, cut into runs (one sort instead of a map of vectors).
         let mut order: Vec<u64> = (0..n)

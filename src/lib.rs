@@ -81,7 +81,7 @@ mod stream;
 pub mod text;
 
 pub use article::{Article, BadDate, Day, Fields};
-pub use batch::{Clusterer, Progress};
+pub use batch::{Clusterer, Progress, Record};
 pub use clustering::{Clustering, CopyGroup, Member, Report, Story, StoryView};
 pub use config::{
     Config, CopyConfig, Limits, OversizePolicy, Scheme, Shingling, SketchConfig, StoryConfig,

@@ -62,6 +62,62 @@ pub struct Sketch {
 }
 
 impl Sketch {
+    /// Reads a sketch written by [`SketchRef::to_bytes`].
+    ///
+    /// # Errors
+    /// [`Error::BadBatch`](crate::Error::BadBatch) when the bytes are not a
+    /// whole, consistent sketch.
+    pub fn from_bytes(bytes: &[u8]) -> crate::Result<Sketch> {
+        let bad = |reason: &str| crate::Error::BadBatch {
+            stage: "sketch bytes",
+            reason: reason.to_owned(),
+        };
+        let u32_at = |at: usize| -> crate::Result<u32> {
+            let b = bytes.get(at..at + 4).ok_or_else(|| bad("cut short"))?;
+            Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        };
+        let u16_at = |at: usize| -> crate::Result<usize> {
+            let b = bytes.get(at..at + 2).ok_or_else(|| bad("cut short"))?;
+            Ok(usize::from(u16::from_le_bytes(
+                b.try_into().expect("2 bytes"),
+            )))
+        };
+        let (k, shingles, fact_count) = (u32_at(0)? as usize, u32_at(4)?, u32_at(8)?);
+        let (f, e) = (u16_at(12)?, u16_at(14)?);
+        if k > 4096 || f > FACT_SAMPLE || e > EXACT_SHINGLES as usize {
+            return Err(bad("lengths out of range"));
+        }
+        if bytes.len() != 16 + 4 * (k + f) + 8 * e {
+            return Err(bad("length does not match its header"));
+        }
+        let words = |from: usize, n: usize| -> Vec<u32> {
+            bytes[from..from + 4 * n]
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        };
+        let exact: Vec<u64> = bytes[16 + 4 * (k + f)..]
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        let facts = words(16 + 4 * k, f);
+        if !exact.is_empty()
+            && (exact.len() != shingles as usize || exact.windows(2).any(|w| w[0] >= w[1]))
+        {
+            return Err(bad("exact set disagrees with its count"));
+        }
+        if facts.windows(2).any(|w| w[0] >= w[1]) || facts.len() as u32 > fact_count {
+            return Err(bad("fact sample is not ascending or larger than its count"));
+        }
+        Ok(Sketch {
+            slots: words(16, k),
+            shingles,
+            facts,
+            fact_count,
+            exact,
+        })
+    }
+
     /// A borrowed view.
     pub fn as_ref(&self) -> SketchRef<'_> {
         SketchRef {
@@ -74,7 +130,32 @@ impl Sketch {
     }
 }
 
+/* One sketch as bytes (an engine's binary column), little-endian:
+u32 num_perm, u32 shingles, u32 fact_count, u16 facts in the sample,
+u16 exact hashes, then the slots (u32 each), the fact sample (u32 each),
+the exact set (u64 each). */
+
 impl SketchRef<'_> {
+    /// The sketch as bytes, for an engine to carry in a binary column
+    /// ([`Sketch::from_bytes`] reads them back).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            16 + 4 * (self.slots.len() + self.facts.len()) + 8 * self.exact.len(),
+        );
+        for v in [self.slots.len() as u32, self.shingles, self.fact_count] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.facts.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(self.exact.len() as u16).to_le_bytes());
+        for v in self.slots.iter().chain(self.facts) {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in self.exact {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
     /// An owned copy.
     pub fn to_owned(&self) -> Sketch {
         Sketch {
@@ -365,6 +446,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back, s);
+        for d in [0, 1] {
+            let bytes = s.get(d).to_bytes();
+            assert_eq!(Sketch::from_bytes(&bytes).unwrap().as_ref(), s.get(d));
+            for cut in 0..bytes.len() {
+                assert!(Sketch::from_bytes(&bytes[..cut]).is_err(), "cut {cut}");
+            }
+        }
         // A short document must carry its exact set.
         let broken = Sketches::from_columns(
             4,

@@ -293,6 +293,60 @@ impl Numbers {
         }
     }
 
+    /// The numbers as bytes, for an engine to carry in a binary column:
+    /// little-endian counts (u16 years, u32 numbers, u16 top numbers), then
+    /// the years (u16), the numbers and the top numbers (u64).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(8 + 2 * self.years.len() + 8 * (self.all.len() + self.top.len()));
+        out.extend_from_slice(&(self.years.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(self.all.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(self.top.len() as u16).to_le_bytes());
+        for y in &self.years {
+            out.extend_from_slice(&y.to_le_bytes());
+        }
+        for k in self.all.iter().chain(&self.top) {
+            out.extend_from_slice(&k.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads numbers written by [`to_bytes`](Self::to_bytes).
+    ///
+    /// # Errors
+    /// [`Error::BadBatch`](crate::Error::BadBatch) when the bytes are not
+    /// whole and sorted as written.
+    pub fn from_bytes(bytes: &[u8]) -> crate::Result<Numbers> {
+        let bad = || crate::Error::BadBatch {
+            stage: "numbers bytes",
+            reason: "not the bytes of a document's numbers".to_owned(),
+        };
+        let head = bytes.get(..8).ok_or_else(bad)?;
+        let years = usize::from(u16::from_le_bytes([head[0], head[1]]));
+        let all = u32::from_le_bytes([head[2], head[3], head[4], head[5]]) as usize;
+        let top = usize::from(u16::from_le_bytes([head[6], head[7]]));
+        if top > TOP_NUMBERS || bytes.len() != 8 + 2 * years + 8 * (all + top) {
+            return Err(bad());
+        }
+        let y: Vec<u16> = bytes[8..8 + 2 * years]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let keys: Vec<u64> = bytes[8 + 2 * years..]
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        let (a, t) = keys.split_at(all);
+        if y.windows(2).any(|w| w[0] >= w[1]) || a.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(bad());
+        }
+        Ok(Numbers {
+            years: y,
+            all: a.to_vec(),
+            top: t.to_vec(),
+        })
+    }
+
     /// How many kinds of conflict the two documents show: both name years
     /// and none in common; both repeat numbers and neither's are found in
     /// the other at all. Each is evidence of two different events.
@@ -374,6 +428,8 @@ mod tests {
         );
         let c = numbers("In the 2008 vote 95 percent of 3000 booths reported.");
         assert_eq!(a.conflicts(&b), 2);
+        assert_eq!(Numbers::from_bytes(&a.to_bytes()).unwrap(), a);
+        assert!(Numbers::from_bytes(&a.to_bytes()[1..]).is_err());
         assert_eq!(a.conflicts(&c), 0);
         assert_eq!(a.conflicts(&numbers("No numbers here at all.")), 0);
     }
