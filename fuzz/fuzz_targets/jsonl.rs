@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
 use storyhash::io::{parse_jsonl, ReadOptions};
 use storyhash::{Clusterer, Config};
@@ -12,8 +14,9 @@ fuzz_target!(|data: &[u8]| {
     options.skip_bad = data.first().is_some_and(|b| b & 1 == 1);
     options.lossy_utf8 = data.first().is_some_and(|b| b & 2 == 2);
     if let Ok((articles, _)) = parse_jsonl(data, Path::new("fuzz.jsonl"), &options) {
-        let _ = Clusterer::new(Config::default())
-            .unwrap()
+        static CLUSTERER: OnceLock<Clusterer> = OnceLock::new();
+        let _ = CLUSTERER
+            .get_or_init(|| Clusterer::new(Config::default()).unwrap())
             .cluster(&articles);
     }
 });
