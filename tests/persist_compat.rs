@@ -177,12 +177,10 @@ fn damaged_and_foreign_input_is_a_typed_error() {
     }
     let mut newer = good.clone();
     newer[8..12].copy_from_slice(&(Stream::FORMAT_VERSION + 1).to_le_bytes());
+    let newest = Stream::FORMAT_VERSION + 1;
     assert!(matches!(
         CopyIndex::from_bytes(&newer),
-        Err(Error::UnsupportedVersion {
-            expected: 3,
-            found: 5
-        })
+        Err(Error::UnsupportedVersion { expected: 3, found }) if found == newest
     ));
     // An index labelled as a stream snapshot is damaged, not silently read.
     let mut relabelled = good.clone();

@@ -105,15 +105,38 @@ impl CopyIndex {
 
     pub(crate) fn from_parts(p: Owned) -> Result<Self> {
         let mut index = CopyIndex::new(&p.config)?;
-        let live_docs = live_docs(&p.live);
+        index.sketches = p.sketches;
+        index.ids = p.ids;
+        index.live = p.live;
+        index.build_lookups()?;
+        Ok(index)
+    }
+
+    /// Keeps documents `kept` (ascending), numbered from 0 in that order;
+    /// the live ones among them stay indexed.
+    pub(crate) fn retain(&mut self, kept: &[u32]) {
+        self.sketches = self.sketches.select(kept.iter().map(|&d| d as usize));
+        self.ids = kept
+            .iter()
+            .map(|&d| std::mem::take(&mut self.ids[d as usize]))
+            .collect();
+        self.live = kept.iter().map(|&d| self.live[d as usize]).collect();
+        self.build_lookups()
+            .expect("live ids of an index are distinct");
+    }
+
+    /// The id map and the band tables of the live documents.
+    fn build_lookups(&mut self) -> Result<()> {
+        let live_docs = live_docs(&self.live);
+        let ids = &self.ids;
         // The id map (one thread) and the band tables (the others) are
         // independent: build them side by side.
         let (by_id, tables) = rayon::join(
             || {
                 let mut by_id = IdMap::with_capacity(live_docs.len());
                 for &d in &live_docs {
-                    if by_id.insert(&p.ids, d).is_some() {
-                        let id = &p.ids[d as usize];
+                    if by_id.insert(ids, d).is_some() {
+                        let id = &ids[d as usize];
                         return Err(Error::CorruptSnapshot(format!("id {id:?} is live twice")));
                     }
                 }
@@ -121,19 +144,16 @@ impl CopyIndex {
             },
             || {
                 BandTables::build(
-                    p.sketches.slots(),
-                    p.sketches.num_perm(),
+                    self.sketches.slots(),
+                    self.sketches.num_perm(),
                     &live_docs,
-                    index.lsh,
+                    self.lsh,
                 )
             },
         );
-        index.by_id = by_id?;
-        index.tables = tables;
-        index.sketches = p.sketches;
-        index.ids = p.ids;
-        index.live = p.live;
-        Ok(index)
+        self.by_id = by_id?;
+        self.tables = tables;
+        Ok(())
     }
 
     /// Number of articles in the index.

@@ -2,10 +2,12 @@
 //! [`persist`](crate::persist): the body of a copy index snapshot followed
 //! by the stream state.
 
-/* Body, format version 4 (version 2 lacked the index's exact sets; it is
-refused): the copy index body (see src/index/format.rs), then a u64 length L
-and L bytes of stream state, all integers little-endian (n documents, G
-groups, S stories, C centroid entries, T story terms, D document frequencies):
+/* Body, format version 5 (version 4 lacked the window key each feature was
+last seen at and is read as if every feature had been seen last when it was
+saved; version 2 lacked the index's exact sets and is refused): the copy
+index body (see src/index/format.rs), then a u64 length L and L bytes of
+stream state, all integers little-endian (n documents, G groups, S stories,
+C centroid entries, T story terms, D document frequencies):
 
 4               length P of the postcard `StateHeader` that follows
 P               StateHeader: window, latest day, weighed count, counters,
@@ -16,7 +18,9 @@ S*37            per story: first, parent, size (u32), last day, last key
                 (i64), frozen (u8), centroid entries, terms (u32)
 C*8 C*4         centroid keys (u64) then weights (f32), story after story
 T*8             story terms (u64), story after story
-D*8 D*4         feature keys (u64, ascending) then their document frequencies (u32)
+D*8 D*4 D*8     feature keys (u64, ascending), their document frequencies (u32),
+                the window key each was last seen at (i64; version 5 on); the
+                features forgotten by the window are left out
 
 The postings and the window heaps are rebuilt from this on load. */
 
@@ -24,8 +28,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::df::{DocFrequencies, Entry};
 use super::story::{Centroid, StoryState};
-use super::{Group, Stream, StreamStats, Window};
+use super::{Group, Stream, StreamStats, Window, NO_DAY};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::index::CopyIndex;
@@ -88,12 +93,11 @@ impl Stream {
     fn encode_state(&self) -> Vec<u8> {
         let centroid_entries: usize = self.stories.iter().map(|s| s.centroid.0.len()).sum();
         let terms: usize = self.stories.iter().map(|s| s.terms.len()).sum();
-        let mut df: Vec<(u64, u32)> = self.df.iter().map(|(&k, &v)| (k, v)).collect();
-        df.sort_unstable();
+        let df = self.df.entries(self.cutoff().unwrap_or(i64::MIN));
         let header = StateHeader {
             window: self.window,
             latest_day: self.latest_day,
-            weighed: self.weighed,
+            weighed: self.df.n,
             stats: self.stats,
             groups: self.groups.len() as u64,
             stories: self.stories.len() as u64,
@@ -110,7 +114,7 @@ impl Stream {
                 + self.stories.len() * STORY_BYTES
                 + centroid_entries * 12
                 + terms * 8
-                + df.len() * 12,
+                + df.len() * 20,
         );
         out.extend_from_slice(&(header.len() as u32).to_le_bytes());
         out.extend_from_slice(&header);
@@ -144,16 +148,17 @@ impl Stream {
             put(&mut out, s.terms.iter().copied(), u64::to_le_bytes);
         }
         put(&mut out, df.iter().map(|e| e.0), u64::to_le_bytes);
-        put(&mut out, df.iter().map(|e| e.1), u32::to_le_bytes);
+        put(&mut out, df.iter().map(|e| e.1.count), u32::to_le_bytes);
+        put(&mut out, df.iter().map(|e| e.1.last), i64::to_le_bytes);
         out
     }
 
     /// The snapshot format version this build writes and reads.
-    pub const FORMAT_VERSION: u32 = 4;
+    pub const FORMAT_VERSION: u32 = 5;
 
-    /// Versions it recognises: its own, and a copy index's (refused with a
-    /// clear error: it holds no stream state).
-    const READS: [u32; 2] = [Self::FORMAT_VERSION, CopyIndex::FORMAT_VERSION];
+    /// Versions it recognises: its own, the one before, and a copy index's
+    /// (refused with a clear error: it holds no stream state).
+    const READS: [u32; 3] = [Self::FORMAT_VERSION, 4, CopyIndex::FORMAT_VERSION];
 
     /// The stream as snapshot bytes (the copy index, then the stream state).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -228,10 +233,10 @@ fn read_stream<R: std::io::Read>(src: &mut Source<'_, R>, version: u32) -> Resul
         )));
     }
     let section = src.bytes(len as usize)?;
-    decode_state(index, &section)
+    decode_state(index, &section, version)
 }
 
-fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
+fn decode_state(index: CopyIndex, section: &[u8], version: u32) -> Result<Stream> {
     let mut r = Reader { bytes: section };
     let len = r.take(1, 4, "header length")?;
     let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
@@ -305,16 +310,29 @@ fn decode_state(index: CopyIndex, section: &[u8]) -> Result<Stream> {
     }
     let df_keys = r.words(h.df, "feature keys", u64::from_le_bytes)?;
     let df_counts = r.words(h.df, "document frequencies", u32::from_le_bytes)?;
+    s.latest_day = h.latest_day;
+    s.stats = h.stats;
+    let lasts = if version >= 5 {
+        r.words(h.df, "feature last keys", i64::from_le_bytes)?
+    } else {
+        vec![s.key_for(NO_DAY); df_keys.len()]
+    };
     if !r.bytes.is_empty() {
         return Err(corrupt(format!(
             "{} unread bytes at the end",
             r.bytes.len()
         )));
     }
-    s.df = df_keys.into_iter().zip(df_counts).collect();
-    s.latest_day = h.latest_day;
-    s.weighed = h.weighed;
-    s.stats = h.stats;
+    if df_keys.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(corrupt("feature keys are not ascending"));
+    }
+    s.df = DocFrequencies::from_entries(
+        df_keys
+            .into_iter()
+            .zip(df_counts.into_iter().zip(lasts))
+            .map(|(k, (count, last))| (k, Entry { count, last })),
+        h.weighed,
+    );
     validate(&s)?;
     s.rebuild();
     Ok(s)

@@ -11,7 +11,8 @@
 //!   [`Clusterer`](crate::Clusterer). When it verifies against two groups
 //!   whose representatives are close to each other, the groups merge.
 //! - **Stories.** An article that starts a new copy group is weighed as a
-//!   TF-IDF vector (IDF over every copy group seen so far) and joins the story
+//!   TF-IDF vector (IDF over the copy groups seen so far; under a window, a
+//!   feature no group has carried inside the window is forgotten) and joins the story
 //!   whose *average* similarity to it (the batch tier's average linkage,
 //!   computed against the story's summed vectors) reaches
 //!   [`StoryConfig::threshold`](crate::StoryConfig), candidates found through
@@ -23,10 +24,18 @@
 //! reported as an [`Event`], never a silent rename: afterwards the absorbed
 //! name's articles answer with the kept one.
 //!
+//! Under a [`Window`] memory stays bounded: once half of the stored articles
+//! have left the window, the stream compacts (amortised: at most once per
+//! doubling of the stored articles), keeping only the live articles, the
+//! groups and stories they belong to, and the first article and
+//! representative that name each kept group and story. Compaction changes
+//! no answer.
+//!
 //! Everything is sequential and deterministic: the same articles in the same
 //! order give the same assignments, and a snapshot taken halfway
 //! ([`Stream::save`]) continues exactly as the uninterrupted stream would.
 
+mod df;
 mod format;
 mod story;
 
@@ -45,6 +54,7 @@ use crate::sketch::{SignScratch, Sketch};
 use crate::stories::{FeatureExtractor, FeatureScratch, TimePrior};
 use crate::text::truncate_to_boundary;
 
+use df::DocFrequencies;
 pub(crate) use story::StoryState;
 use story::{Centroid, Weighed};
 
@@ -52,6 +62,9 @@ use story::{Centroid, Weighed};
 /// those sharing the most key terms with it: one article names one event,
 /// and a long tail of stories sharing two common terms only costs time.
 const MAX_CANDIDATE_STORIES: usize = 16;
+
+/// Fewer document numbers than this are never compacted: not worth a pause.
+const COMPACT_AT_LEAST: usize = 64;
 
 /// An article without a usable date.
 pub(crate) const NO_DAY: i64 = i64::MIN;
@@ -245,9 +258,9 @@ pub struct Stream {
     pub(crate) groups: Vec<Group>,
     pub(crate) stories: Vec<StoryState>,
     /// Copy groups that carry each feature, for IDF.
-    pub(crate) df: Map<u64, u32>,
-    /// Copy groups weighed so far (the N of IDF).
-    pub(crate) weighed: u64,
+    pub(crate) df: DocFrequencies,
+    /// Document numbers in use after the last compaction.
+    compacted: usize,
     /// Key term -> stories listing it.
     postings: Map<u64, Posting>,
     /// The latest day seen (`NO_DAY` before any dated article).
@@ -311,8 +324,8 @@ impl Stream {
             doc_day: Vec::new(),
             groups: Vec::new(),
             stories: Vec::new(),
-            df: Map::default(),
-            weighed: 0,
+            df: DocFrequencies::default(),
+            compacted: 0,
             postings: Map::default(),
             latest_day: NO_DAY,
             stats: StreamStats::default(),
@@ -411,11 +424,10 @@ impl Stream {
             .par_iter()
             .map_init(FeatureScratch::default, |scratch, a| self.bag(a, scratch))
             .collect();
-        for bag in bags {
-            self.weighed += 1;
-            for (k, _) in bag {
-                *self.df.entry(k).or_insert(0) += 1;
-            }
+        let floor = self.cutoff().unwrap_or(i64::MIN);
+        for (a, bag) in articles.iter().zip(bags) {
+            let at = self.key_for(day_of(a).0);
+            self.df.count(bag.into_iter().map(|e| e.0), at, floor);
         }
     }
 
@@ -587,6 +599,9 @@ impl Stream {
                 story: self.story_name(s).to_owned(),
             });
         }
+        if self.should_compact() {
+            self.compact();
+        }
     }
 
     /// Decides the copy group and (for a new group) the story of an article.
@@ -647,7 +662,7 @@ impl Stream {
                 merge_stories: Vec::new(),
             };
         }
-        let weighed = self.weigh(article);
+        let weighed = self.weigh(article, floor);
         let (story, merge_stories) = self.choose_story(&weighed, day, floor);
         Plan {
             join: None,
@@ -659,12 +674,13 @@ impl Stream {
         }
     }
 
-    /// The article's TF-IDF vector, counting it in the document frequencies.
-    fn weigh(&self, article: &Article) -> Weighed {
+    /// The article's TF-IDF vector, counting it in the document frequencies
+    /// (features last seen below `floor` are forgotten).
+    fn weigh(&self, article: &Article, floor: i64) -> Weighed {
         Weighed::new(
             self.bag(article, &mut FeatureScratch::default()),
-            |k| self.df.get(&k).copied().unwrap_or(0) + 1,
-            self.weighed + 1,
+            |k| self.df.get(k, floor) + 1,
+            self.df.n + 1,
             self.config().stories.top_terms,
         )
     }
@@ -795,10 +811,8 @@ impl Stream {
                 let g = self.groups.len() as u32;
                 self.stats.copy_groups += 1;
                 let w = plan.weighed.expect("a new copy group is weighed");
-                self.weighed += 1;
-                for &(k, _) in &w.raw_keys {
-                    *self.df.entry(k).or_insert(0) += 1;
-                }
+                let floor = self.cutoff().unwrap_or(i64::MIN);
+                self.df.count(w.raw_keys.iter().map(|e| e.0), key, floor);
                 let (s, score) = match plan.story {
                     Some((s, score)) => {
                         self.stories[s as usize].absorb_vector(&w);
@@ -956,6 +970,113 @@ impl Stream {
         st.parent == s && !st.frozen
     }
 
+    /// Whether enough documents have left the window since the last
+    /// compaction to pay for the next: when the document numbers in use have
+    /// doubled and at least half are out of the window. The work of one
+    /// compaction is then spread over as many adds as it reclaims.
+    fn should_compact(&self) -> bool {
+        let n = self.doc_group.len();
+        n >= COMPACT_AT_LEAST && n >= 2 * self.compacted && 2 * (n - self.index.len()) >= n
+    }
+
+    /// Drops what articles that left the window leave behind: their
+    /// sketches, ids and band entries, the copy groups without an article in
+    /// the window and the frozen stories none of the others belongs to. A
+    /// group's or story's name and a group's representative stay while the
+    /// group or story does. Everything is numbered again in the same order,
+    /// so every tie-break (older first) and so every output is unchanged.
+    pub(crate) fn compact(&mut self) {
+        let (n, groups, stories) = (self.doc_group.len(), self.groups.len(), self.stories.len());
+        let mut keep_group = vec![false; groups];
+        for d in 0..n as u32 {
+            if self.index.is_live(d) {
+                keep_group[self.group_root(self.doc_group[d as usize]) as usize] = true;
+            }
+        }
+        let mut keep_story: Vec<bool> = (0..stories as u32).map(|s| self.is_active(s)).collect();
+        for g in 0..groups as u32 {
+            if keep_group[g as usize] {
+                keep_story[self.story_of_group(g) as usize] = true;
+            }
+        }
+        // The group of a story's first article stays with the story (that
+        // article's group is in the story: nothing more to keep).
+        for (story, _) in self.stories.iter().zip(&keep_story).filter(|e| *e.1) {
+            let d = story.first as usize;
+            keep_group[self.group_root(self.doc_group[d]) as usize] = true;
+        }
+        let mut keep_doc: Vec<bool> = (0..n as u32).map(|d| self.index.is_live(d)).collect();
+        for (g, _) in keep_group.iter().enumerate().filter(|e| *e.1) {
+            keep_doc[self.groups[g].first as usize] = true;
+            keep_doc[self.groups[g].representative as usize] = true;
+        }
+        for (s, _) in keep_story.iter().enumerate().filter(|e| *e.1) {
+            keep_doc[self.stories[s].first as usize] = true;
+        }
+        let doc_map = renumbering(&keep_doc);
+        let group_map = renumbering(&keep_group);
+        let story_map = renumbering(&keep_story);
+
+        let kept_docs: Vec<u32> = (0..n as u32).filter(|&d| keep_doc[d as usize]).collect();
+        let doc_group = kept_docs
+            .iter()
+            .map(|&d| group_map[self.group_root(self.doc_group[d as usize]) as usize])
+            .collect();
+        let mut new_groups = Vec::with_capacity(kept_docs.len());
+        for g in (0..groups as u32).filter(|&g| keep_group[g as usize]) {
+            let old = self.groups[g as usize];
+            new_groups.push(Group {
+                first: doc_map[old.first as usize],
+                representative: doc_map[old.representative as usize],
+                story: story_map[self.story_of_group(g) as usize],
+                parent: group_map[g as usize],
+            });
+        }
+        let mut new_stories = Vec::new();
+        for s in (0..stories).filter(|&s| keep_story[s]) {
+            let mut st = std::mem::take(&mut self.stories[s]);
+            st.first = doc_map[st.first as usize];
+            st.parent = story_map[s];
+            new_stories.push(st);
+        }
+        let select = |v: &[i64]| kept_docs.iter().map(|&d| v[d as usize]).collect();
+        self.doc_key = select(&self.doc_key);
+        self.doc_day = select(&self.doc_day);
+        self.doc_group = doc_group;
+        self.groups = new_groups;
+        self.stories = new_stories;
+        self.index.retain(&kept_docs);
+        self.compacted = kept_docs.len();
+        self.renumber_derived(&doc_map, &story_map);
+    }
+
+    /// The postings and the window heaps after a compaction, their entries
+    /// renumbered in place (no hashing): entries of documents and stories
+    /// that left, were merged away or frozen go.
+    fn renumber_derived(&mut self, doc_map: &[u32], story_map: &[u32]) {
+        let stories = &self.stories;
+        let active = |s: u32| s != u32::MAX && !stories[s as usize].frozen;
+        for list in self.postings.values_mut() {
+            list.stories.retain_mut(|s| {
+                *s = story_map[*s as usize];
+                active(*s)
+            });
+        }
+        let index = &self.index;
+        let mut evict = std::mem::take(&mut self.evict).into_vec();
+        evict.retain_mut(|Reverse((_, d))| {
+            *d = doc_map[*d as usize];
+            *d != u32::MAX && index.is_live(*d)
+        });
+        self.evict = evict.into();
+        let mut freeze = std::mem::take(&mut self.freeze).into_vec();
+        freeze.retain_mut(|Reverse((key, s))| {
+            *s = story_map[*s as usize];
+            active(*s) && stories[*s as usize].last_key == *key
+        });
+        self.freeze = freeze.into();
+    }
+
     /// Rebuilds the derived indexes (postings, window heaps) from the state.
     pub(crate) fn rebuild(&mut self) {
         self.postings.clear();
@@ -982,6 +1103,22 @@ impl Stream {
             }
         }
     }
+}
+
+/// The new number of every kept entry (in the same order), `u32::MAX` for
+/// the others.
+fn renumbering(keep: &[bool]) -> Vec<u32> {
+    let mut next = 0;
+    keep.iter()
+        .map(|&k| {
+            if k {
+                next += 1;
+                next - 1
+            } else {
+                u32::MAX
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

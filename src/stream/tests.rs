@@ -230,3 +230,98 @@ fn a_bridge_merges_copy_groups_and_reports_it() {
     assert_eq!(s.copy_group_of("b"), Some("a"));
     assert_eq!(s.story_of("b"), Some("a"));
 }
+
+/// A stream's day: events over three weeks, each told by three outlets,
+/// wire copies of some (wrapped in outlet text), and fresh one-off articles.
+fn workload(n: u64) -> Vec<Article> {
+    let mut x = 7u64;
+    (0..n)
+        .map(|i| {
+            x = crate::hash::mix64(x.wrapping_add(i));
+            let day = format!("2026-03-{:02}", 1 + i * 21 / n);
+            let mut a = match x % 4 {
+                0 | 1 => event_article(i / 9, x / 4 % 3),
+                2 => {
+                    let mut a = event_article(i / 9, 0);
+                    a.text = format!("{} Subscribe to our newsletter.", a.text);
+                    a
+                }
+                _ => Article::new("", words(x, 80)),
+            };
+            a.id = format!("a{i}");
+            a.with_date(day)
+        })
+        .collect()
+}
+
+#[test]
+fn compaction_changes_no_answer() {
+    let articles = workload(400);
+    for window in [Window::Articles(40), Window::Days(3), Window::Unbounded] {
+        let mut compacted = Stream::new(&Config::default(), window).unwrap();
+        let mut plain = compacted.clone();
+        plain.compacted = usize::MAX / 2; // never compacts
+        for (i, a) in articles.iter().enumerate() {
+            let got = compacted.add(a).unwrap();
+            assert_eq!(got, plain.add(a).unwrap(), "{window:?} {}", a.id);
+            if i % 5 == 4 {
+                let gone = &articles[i - 3].id;
+                assert_eq!(compacted.remove(gone).is_ok(), plain.remove(gone).is_ok());
+            }
+            if i % 7 == 0 {
+                compacted.compact();
+                assert!(compacted.doc_group.len() <= plain.doc_group.len());
+            }
+        }
+        assert_eq!(compacted.stats(), plain.stats());
+        for a in &articles {
+            assert_eq!(compacted.copy_group_of(&a.id), plain.copy_group_of(&a.id));
+            assert_eq!(compacted.story_of(&a.id), plain.story_of(&a.id));
+        }
+        if window != Window::Unbounded {
+            assert!(
+                compacted.doc_group.len() < plain.doc_group.len() / 2,
+                "{window:?}"
+            );
+        }
+        // A snapshot of the compacted stream continues as the plain one.
+        let mut loaded = Stream::from_bytes(&compacted.to_bytes()).unwrap();
+        for a in workload(60).iter_mut() {
+            a.id = format!("more-{}", a.id);
+            assert_eq!(loaded.add(a).unwrap(), plain.add(a).unwrap(), "{window:?}");
+        }
+    }
+}
+
+#[test]
+fn a_window_bounds_memory() {
+    // Every article brings about 80 words never seen before.
+    let sizes = |adds: u64| {
+        let mut s = Stream::new(&Config::default(), Window::Articles(50)).unwrap();
+        for i in 0..adds {
+            let a = Article::new(format!("a{i}"), words(i, 80));
+            s.add(&a).unwrap();
+        }
+        assert_eq!(s.len(), 50);
+        (
+            s.doc_group.len(),
+            s.groups.len(),
+            s.stories.len(),
+            s.df.len(),
+            s.to_bytes().len(),
+        )
+    };
+    let (short, long) = (sizes(2_000), sizes(6_000));
+    for (what, a, b) in [
+        ("documents", short.0, long.0),
+        ("groups", short.1, long.1),
+        ("stories", short.2, long.2),
+        ("features", short.3, long.3),
+    ] {
+        assert!(b <= 2 * COMPACT_AT_LEAST.max(a), "{what}: {a} then {b}");
+    }
+    assert!(long.3 <= 3 * 50 * 80, "features: {}", long.3);
+    // What is saved is the window, whatever came before.
+    assert!(long.4 < 200 * 50 * 80, "snapshot of {} bytes", long.4);
+    assert!(long.4 <= 2 * short.4, "{short:?} {long:?}");
+}
