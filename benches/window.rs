@@ -13,18 +13,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use storyhash::{Config, Stream, Window};
-
-/// A field of `/proc/self/status` in MiB (Linux only; 0 elsewhere).
-fn status_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
+use support::status_mib;
 
 fn main() {
     let adds = support::env_count("STORYHASH_BENCH_WINDOW_ADDS", 1_000_000);
@@ -47,13 +36,14 @@ fn main() {
             black_box(stream.add(&a).unwrap());
             micros.push(t.elapsed().as_secs_f64() * 1e6);
             if micros.len() == adds / 10 || micros.len() == adds {
+                // The snapshot first, so both peaks include encoding one.
+                let snapshot = stream.to_bytes().len() as f64 / (1 << 20) as f64;
                 let (peak, now) = (status_mib("VmHWM:"), status_mib("VmRSS:"));
                 eprintln!(
                     "after {} adds ({:.0?}): peak RSS {peak:.0} MiB, RSS {now:.0} MiB, \
-                     snapshot {:.1} MiB, {} articles in the window",
+                     snapshot {snapshot:.1} MiB, {} articles in the window",
                     micros.len(),
                     start.elapsed(),
-                    stream.to_bytes().len() as f64 / (1 << 20) as f64,
                     stream.len()
                 );
             }

@@ -345,3 +345,60 @@ fn kill_during_save_keeps_the_old_snapshot_and_the_next_save_cleans_up() {
         .collect();
     assert_eq!(left.len(), 1, "left behind: {left:?}");
 }
+
+/// A save that runs into a file-size limit (`ulimit -f`, as a full disk
+/// would) returns an I/O error naming the file, removes its temporary file
+/// and leaves the old snapshot whole.
+#[cfg(unix)]
+#[test]
+fn a_save_past_a_file_size_limit_fails_and_keeps_the_old_snapshot() {
+    const NAME: &str = "a_save_past_a_file_size_limit_fails_and_keeps_the_old_snapshot";
+    let mut r = Rng(11);
+    let mut texts = Vec::new();
+    let articles: Vec<Article> = (0..3000)
+        .map(|i| {
+            let t = new_or_version(&mut r, &texts, 5, 300);
+            texts.push(t.clone());
+            Article::new(format!("a{i}"), t)
+        })
+        .collect();
+    let index_of = |n: usize| {
+        let mut i = CopyIndex::new(&Config::default()).unwrap();
+        i.insert_batch(&articles[..n]).unwrap();
+        i
+    };
+    if let Some(path) = std::env::var_os("STORYHASH_FSIZE_CHILD") {
+        // The child, limited to a few hundred KB a file: a save over 1 MB fails.
+        match index_of(3000).save(std::path::Path::new(&path)) {
+            Err(Error::Io { path: named, .. }) => {
+                assert!(named.to_string_lossy().contains("small.snap"), "{named:?}");
+            }
+            other => panic!("expected an I/O error, got {other:?}"),
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.snap");
+    index_of(20).save(&path).unwrap();
+    let kept = std::fs::read(&path).unwrap();
+    assert!(kept.len() < 100_000, "{} bytes", kept.len());
+    // SIGXFSZ ignored, so writing past the limit is an EFBIG error; the
+    // limit is in blocks of 512 or 1024 bytes depending on the shell.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 400 && exec "$0" --exact "$1" --nocapture"#)
+        .arg(std::env::current_exe().unwrap())
+        .arg(NAME)
+        .env("STORYHASH_FSIZE_CHILD", &path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the limited save did not fail cleanly");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        kept,
+        "the old snapshot changed"
+    );
+    assert_eq!(CopyIndex::load(&path).unwrap().len(), 20);
+    let left = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(left, 1, "a temporary file was left behind");
+}

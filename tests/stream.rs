@@ -268,7 +268,11 @@ fn damaged_stream_snapshots_are_typed_errors() {
 #[test]
 fn huge_windows_and_far_future_dates_keep_the_window() {
     let (articles, _, _) = sample_by_date();
-    for window in [Window::Articles(u64::MAX), Window::Articles(1 << 63)] {
+    for window in [
+        Window::Articles(u64::MAX),
+        Window::Articles(1 << 63),
+        Window::Days(u32::MAX),
+    ] {
         let mut s = Stream::new(&Config::default(), window).unwrap();
         s.add_batch(&articles).unwrap();
         assert_eq!(s.len(), articles.len(), "{window:?}");

@@ -17,6 +17,19 @@ pub(crate) fn env_count(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// A field of `/proc/self/status` (`VmHWM:` peak resident memory, `VmRSS:`
+/// current) in MiB; Linux only, 0 elsewhere.
+pub(crate) fn status_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 /// Times `a` and `b` in alternation, `rounds` times: the median seconds of
 /// each and the median of their per-round ratio `a / b`. On a shared machine
 /// the load drifts between two criterion benchmarks run one after the other;
