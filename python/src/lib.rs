@@ -158,6 +158,20 @@ fn u64s(list: &ListArray, i: usize) -> Vec<u64> {
         .to_vec()
 }
 
+/// A named column of `values`, as an Arrow array of type `A`.
+fn new_column<A, T>(
+    name: &'static str,
+    values: impl IntoIterator<Item = T>,
+) -> (&'static str, ArrayRef)
+where
+    A: From<Vec<T>> + Array + 'static,
+{
+    (
+        name,
+        Arc::new(A::from(values.into_iter().collect::<Vec<T>>())),
+    )
+}
+
 fn batch_of(columns: Vec<(&str, ArrayRef)>) -> PyResult<PyArrowType<RecordBatch>> {
     let schema = Schema::new(
         columns
@@ -368,16 +382,7 @@ impl Stages {
             ("doc", Arc::new(UInt64Array::from(signed.docs.clone()))),
             ("sketch", Arc::new(sketch.finish())),
             ("content", Arc::new(content.finish())),
-            (
-                "day",
-                Arc::new(Int32Array::from(
-                    signed
-                        .days
-                        .iter()
-                        .map(|d| d.map(Day::days))
-                        .collect::<Vec<_>>(),
-                )),
-            ),
+            new_column::<Int32Array, _>("day", signed.days.iter().map(|d| d.map(Day::days))),
             (
                 "shingles",
                 Arc::new(UInt32Array::from(signed.sketches.shingle_counts().to_vec())),
@@ -405,18 +410,8 @@ impl Stages {
             .collect();
         let out = stages::first_of_each_text(ids.values(), &hashes, shingles.values());
         batch_of(vec![
-            (
-                "doc",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|e| e.0).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "first",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|e| e.1).collect::<Vec<_>>(),
-                )),
-            ),
+            new_column::<UInt64Array, _>("doc", out.iter().map(|e| e.0)),
+            new_column::<UInt64Array, _>("first", out.iter().map(|e| e.1)),
         ])
     }
 
@@ -464,24 +459,9 @@ impl Stages {
                 .collect()
         });
         batch_of(vec![
-            (
-                "a",
-                Arc::new(UInt64Array::from(
-                    kept.iter().map(|e| e.0).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "b",
-                Arc::new(UInt64Array::from(
-                    kept.iter().map(|e| e.1).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "score",
-                Arc::new(Float32Array::from(
-                    kept.iter().map(|e| e.2).collect::<Vec<_>>(),
-                )),
-            ),
+            new_column::<UInt64Array, _>("a", kept.iter().map(|e| e.0)),
+            new_column::<UInt64Array, _>("b", kept.iter().map(|e| e.1)),
+            new_column::<Float32Array, _>("score", kept.iter().map(|e| e.2)),
         ])
     }
 
@@ -510,24 +490,9 @@ impl Stages {
             .detach(|| self.kernels.copy_groups(ids.values(), &store, &pairs))
             .map_err(py_err)?;
         batch_of(vec![
-            (
-                "doc",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|e| e.0).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "representative",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|e| e.1).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "score",
-                Arc::new(Float32Array::from(
-                    out.iter().map(|e| e.2).collect::<Vec<_>>(),
-                )),
-            ),
+            new_column::<UInt64Array, _>("doc", out.iter().map(|e| e.0)),
+            new_column::<UInt64Array, _>("representative", out.iter().map(|e| e.1)),
+            new_column::<Float32Array, _>("score", out.iter().map(|e| e.2)),
         ])
     }
 
@@ -563,12 +528,7 @@ impl Stages {
         }
         batch_of(vec![
             ("doc", Arc::new(ids.clone())),
-            (
-                "language",
-                Arc::new(UInt8Array::from(
-                    features.iter().map(|f| f.language).collect::<Vec<_>>(),
-                )),
-            ),
+            new_column::<UInt8Array, _>("language", features.iter().map(|f| f.language)),
             ("keys", keys),
             ("weights", weights),
             ("numbers", Arc::new(numbers.finish())),
@@ -647,30 +607,10 @@ impl Stages {
                 .postings(ids.value(i), &u64s(&terms, i), day, &mut out);
         }
         batch_of(vec![
-            (
-                "term",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|p| p.term).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "bucket",
-                Arc::new(Int32Array::from(
-                    out.iter().map(|p| p.bucket).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "doc",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|p| p.doc).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "home",
-                Arc::new(BooleanArray::from(
-                    out.iter().map(|p| p.home).collect::<Vec<_>>(),
-                )),
-            ),
+            new_column::<UInt64Array, _>("term", out.iter().map(|p| p.term)),
+            new_column::<Int32Array, _>("bucket", out.iter().map(|p| p.bucket)),
+            new_column::<UInt64Array, _>("doc", out.iter().map(|p| p.doc)),
+            new_column::<BooleanArray, _>("home", out.iter().map(|p| p.home)),
         ])
     }
 
@@ -807,18 +747,8 @@ impl Stages {
             .detach(|| self.kernels.stories(ids.values(), &triples))
             .map_err(py_err)?;
         batch_of(vec![
-            (
-                "doc",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|e| e.0).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "story",
-                Arc::new(UInt64Array::from(
-                    out.iter().map(|e| e.1).collect::<Vec<_>>(),
-                )),
-            ),
+            new_column::<UInt64Array, _>("doc", out.iter().map(|e| e.0)),
+            new_column::<UInt64Array, _>("story", out.iter().map(|e| e.1)),
         ])
     }
 
@@ -855,70 +785,25 @@ fn days_of(batch: &RecordBatch, name: &str) -> PyResult<Vec<Option<Day>>> {
 
 fn rows_batch(rows: &[BandRow]) -> PyResult<PyArrowType<RecordBatch>> {
     batch_of(vec![
-        (
-            "band",
-            Arc::new(UInt32Array::from(
-                rows.iter().map(|r| r.band).collect::<Vec<_>>(),
-            )),
-        ),
-        (
-            "key",
-            Arc::new(UInt64Array::from(
-                rows.iter().map(|r| r.key).collect::<Vec<_>>(),
-            )),
-        ),
-        (
-            "next",
-            Arc::new(UInt32Array::from(
-                rows.iter().map(|r| r.next).collect::<Vec<_>>(),
-            )),
-        ),
-        (
-            "doc",
-            Arc::new(UInt64Array::from(
-                rows.iter().map(|r| r.doc).collect::<Vec<_>>(),
-            )),
-        ),
+        new_column::<UInt32Array, _>("band", rows.iter().map(|r| r.band)),
+        new_column::<UInt64Array, _>("key", rows.iter().map(|r| r.key)),
+        new_column::<UInt32Array, _>("next", rows.iter().map(|r| r.next)),
+        new_column::<UInt64Array, _>("doc", rows.iter().map(|r| r.doc)),
     ])
 }
 
 fn pairs_batch(pairs: &[(u64, u64)]) -> PyResult<PyArrowType<RecordBatch>> {
     batch_of(vec![
-        (
-            "a",
-            Arc::new(UInt64Array::from(
-                pairs.iter().map(|e| e.0).collect::<Vec<_>>(),
-            )),
-        ),
-        (
-            "b",
-            Arc::new(UInt64Array::from(
-                pairs.iter().map(|e| e.1).collect::<Vec<_>>(),
-            )),
-        ),
+        new_column::<UInt64Array, _>("a", pairs.iter().map(|e| e.0)),
+        new_column::<UInt64Array, _>("b", pairs.iter().map(|e| e.1)),
     ])
 }
 
 fn sims_batch(sims: &[(u64, u64, f64)]) -> PyResult<PyArrowType<RecordBatch>> {
     batch_of(vec![
-        (
-            "a",
-            Arc::new(UInt64Array::from(
-                sims.iter().map(|e| e.0).collect::<Vec<_>>(),
-            )),
-        ),
-        (
-            "b",
-            Arc::new(UInt64Array::from(
-                sims.iter().map(|e| e.1).collect::<Vec<_>>(),
-            )),
-        ),
-        (
-            "similarity",
-            Arc::new(Float64Array::from(
-                sims.iter().map(|e| e.2).collect::<Vec<_>>(),
-            )),
-        ),
+        new_column::<UInt64Array, _>("a", sims.iter().map(|e| e.0)),
+        new_column::<UInt64Array, _>("b", sims.iter().map(|e| e.1)),
+        new_column::<Float64Array, _>("similarity", sims.iter().map(|e| e.2)),
     ])
 }
 
@@ -999,18 +884,8 @@ fn components(
         .collect();
     let out = py.detach(|| stages::components(&pairs));
     batch_of(vec![
-        (
-            "doc",
-            Arc::new(UInt64Array::from(
-                out.iter().map(|e| e.0).collect::<Vec<_>>(),
-            )),
-        ),
-        (
-            "component",
-            Arc::new(UInt64Array::from(
-                out.iter().map(|e| e.1).collect::<Vec<_>>(),
-            )),
-        ),
+        new_column::<UInt64Array, _>("doc", out.iter().map(|e| e.0)),
+        new_column::<UInt64Array, _>("component", out.iter().map(|e| e.1)),
     ])
 }
 
