@@ -48,7 +48,13 @@ pub(crate) struct InputArgs {
     /// on standard input.
     #[arg(required = true)]
     pub(crate) inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) fields: FieldArgs,
+}
 
+/// How to read one JSON line: field names and what to do with bad lines.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct FieldArgs {
     /// JSON field holding the id (a string or an integer).
     #[arg(long, default_value_t = Fields::default().id, value_name = "NAME")]
     pub(crate) id_field: String,
@@ -72,7 +78,7 @@ pub(crate) struct InputArgs {
     pub(crate) lossy: bool,
 }
 
-impl InputArgs {
+impl FieldArgs {
     pub(crate) fn read_options(&self) -> ReadOptions {
         let mut o = ReadOptions::default();
         o.skip_bad = self.skip_bad;
@@ -253,21 +259,8 @@ pub(crate) struct FollowArgs {
     pub(crate) resume: bool,
     #[command(flatten)]
     pub(crate) tune: TuneArgs,
-    /// JSON field names, as for `cluster`.
-    #[arg(long, default_value_t = Fields::default().id, value_name = "NAME")]
-    pub(crate) id_field: String,
-    /// JSON field holding the text.
-    #[arg(long, default_value_t = Fields::default().text, value_name = "NAME")]
-    pub(crate) text_field: String,
-    /// JSON field holding the headline.
-    #[arg(long, default_value_t = Fields::default().title, value_name = "NAME")]
-    pub(crate) title_field: String,
-    /// JSON field holding the date.
-    #[arg(long, default_value_t = Fields::default().date, value_name = "NAME")]
-    pub(crate) date_field: String,
-    /// Skip malformed lines (reported on stderr) instead of stopping.
-    #[arg(long)]
-    pub(crate) skip_bad: bool,
+    #[command(flatten)]
+    pub(crate) fields: FieldArgs,
 }
 
 fn window(s: &str) -> Result<storyhash::Window, String> {

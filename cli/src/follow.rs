@@ -3,9 +3,11 @@
 //! the merges and freezes it caused.
 
 use std::io::{BufRead, BufWriter, Write};
+use std::path::Path;
 
 use serde::Serialize;
-use storyhash::{Assignment, Event, Fields, Stream};
+use storyhash::io::parse_jsonl;
+use storyhash::{Assignment, Error, Event, Stream};
 
 use crate::args::FollowArgs;
 use crate::output::{stdout, stdout_error};
@@ -76,13 +78,10 @@ pub(crate) fn run(a: &FollowArgs) -> Result<(), Failure> {
         }
         _ => Stream::new(&config, a.window)?,
     };
-    let fields = Fields {
-        id: a.id_field.clone(),
-        text: a.text_field.clone(),
-        title: a.title_field.clone(),
-        date: a.date_field.clone(),
-        ..Fields::default()
-    };
+    // Each line is read as the batch reader reads it (field names, BOM,
+    // `\r\n`, invalid UTF-8 refused or repaired); a bad line is reported here.
+    let mut options = a.fields.read_options();
+    options.skip_bad = false;
     let save = |stream: &Stream| -> Result<(), Failure> {
         if let Some(path) = &a.snapshot {
             stream.save(path)?;
@@ -93,7 +92,7 @@ pub(crate) fn run(a: &FollowArgs) -> Result<(), Failure> {
     let mut out = BufWriter::new(stdout());
     let mut since_save = 0u64;
     let mut result = Ok(());
-    for (no, line) in stdin.lines().enumerate() {
+    for (no, line) in stdin.split(b'\n').enumerate() {
         let line = match line {
             Ok(l) => l,
             Err(e) => {
@@ -101,33 +100,36 @@ pub(crate) fn run(a: &FollowArgs) -> Result<(), Failure> {
                 break;
             }
         };
-        let line = if no == 0 {
-            line.trim_start_matches('\u{feff}')
-        } else {
-            &line
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let added = fields
-            .parse(line)
-            .map_err(|e| Failure::from(format!("-:{}: {e}", no + 1)))
-            .and_then(|article| stream.add(&article).map_err(Failure::from));
+        let added: Result<Vec<Assignment>, Failure> =
+            match parse_jsonl(&line, Path::new("-"), &options) {
+                Ok((articles, _)) => articles
+                    .iter()
+                    .map(|article| stream.add(article).map_err(Failure::from))
+                    .collect(),
+                Err(Error::BadRecord { reason, .. }) => {
+                    Err(format!("-:{}: {reason}", no + 1).into())
+                }
+                Err(e) => Err(e.into()),
+            };
         match added {
-            Ok(assignment) => {
+            Ok(assignments) => {
+                since_save += assignments.len() as u64;
                 // Each article is answered as it arrives.
-                if let Err(e) = write_assignment(&mut out, &assignment).and_then(|()| out.flush()) {
+                let written = assignments
+                    .iter()
+                    .try_for_each(|assignment| write_assignment(&mut out, assignment))
+                    .and_then(|()| out.flush());
+                if let Err(e) = written {
                     result = Err(stdout_error(e));
                     break;
                 }
             }
-            Err(e) if a.skip_bad => eprintln!("storyhash: skipped {e}"),
+            Err(e) if a.fields.skip_bad => eprintln!("storyhash: skipped {e}"),
             Err(e) => {
                 result = Err(e);
                 break;
             }
         }
-        since_save += 1;
         if since_save >= a.every {
             save(&stream)?;
             since_save = 0;

@@ -116,7 +116,8 @@ pub(crate) fn stdout() -> Box<dyn Write> {
 pub(crate) fn cluster(a: &ClusterArgs) -> Result<(), Failure> {
     let start = Instant::now();
     let clusterer = Clusterer::new(a.tune.config())?;
-    let (articles, read_report) = input::read(&a.input.inputs, &a.input.read_options(), a.quiet)?;
+    let (articles, read_report) =
+        input::read(&a.input.inputs, &a.input.fields.read_options(), a.quiet)?;
     let read_time = start.elapsed();
     let bars = Bars::new(a.quiet);
     let result = clusterer.cluster_with(&articles, &bars)?;

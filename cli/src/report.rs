@@ -21,7 +21,7 @@ const SHINGLE: usize = 5;
 
 pub(crate) fn run(a: &ReportArgs) -> Result<(), Failure> {
     let clusterer = Clusterer::new(a.tune.config())?;
-    let (articles, _) = input::read(&a.input.inputs, &a.input.read_options(), false)?;
+    let (articles, _) = input::read(&a.input.inputs, &a.input.fields.read_options(), false)?;
     let bars = Bars::new(false);
     let result = clusterer.cluster_with(&articles, &bars)?;
     bars.finish();

@@ -279,6 +279,21 @@ fn eval_scores_an_output_against_the_gold_labels() {
     }
 }
 
+/// `storyhash follow ARGS` fed `input` on standard input.
+fn follow(args: &[&std::ffi::OsStr], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = bin()
+        .arg("follow")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn follow_answers_each_article_and_resumes_from_its_snapshot() {
     let dir = tempfile::tempdir().unwrap();
@@ -289,26 +304,16 @@ fn follow_answers_each_article_and_resumes_from_its_snapshot() {
         .map(str::to_owned)
         .collect();
     let feed = |part: &[String], resume: bool| -> String {
-        let mut cmd = bin();
-        cmd.args(["follow", "--window", "unbounded", "--snapshot"])
-            .arg(&snap);
+        let mut args = vec![
+            "--window".as_ref(),
+            "unbounded".as_ref(),
+            "--snapshot".as_ref(),
+        ];
+        args.push(snap.as_os_str());
         if resume {
-            cmd.arg("--resume");
+            args.push("--resume".as_ref());
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all((part.join("\n") + "\n").as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = follow(&args, (part.join("\n") + "\n").as_bytes());
         assert!(
             out.status.success(),
             "{}",
@@ -318,22 +323,14 @@ fn follow_answers_each_article_and_resumes_from_its_snapshot() {
     };
     let whole = {
         let other = tempfile::tempdir().unwrap();
-        let mut cmd = bin();
-        cmd.args(["follow", "--window", "unbounded", "--snapshot"])
-            .arg(other.path().join("w.snap"));
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all((lines.join("\n") + "\n").as_bytes())
-            .unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+        let w = other.path().join("w.snap");
+        let args = [
+            "--window".as_ref(),
+            "unbounded".as_ref(),
+            "--snapshot".as_ref(),
+            w.as_os_str(),
+        ];
+        String::from_utf8(follow(&args, (lines.join("\n") + "\n").as_bytes()).stdout).unwrap()
     };
     let first = feed(&lines[..30], false);
     let second = feed(&lines[30..], true);
@@ -343,6 +340,41 @@ fn follow_answers_each_article_and_resumes_from_its_snapshot() {
         .filter(|l| l.contains("\"kind\":\"article\""))
         .count();
     assert_eq!(articles, 56);
+}
+
+/// `follow` reads lines as `cluster` does: a bad line is named by its
+/// number, `--lossy` repairs invalid UTF-8, `--skip-bad` goes on past it.
+#[test]
+fn follow_names_a_bad_line_and_repairs_or_skips_it_on_request() {
+    let mut input = b"{\"id\":\"a\",\"text\":\"The dam held overnight.\"}\r\n\n".to_vec();
+    input.extend(b"{\"id\":\"b\",\"text\":\"Bad \xff byte in the text.\"}\n");
+    input.extend(b"{\"id\":\"c\",\"text\":\"Water levels fell by noon.\"}\n");
+    let run = |flags: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["--window".as_ref(), "unbounded".as_ref()];
+        args.extend(flags.iter().map(std::ffi::OsStr::new));
+        let out = follow(&args, &input);
+        let ids: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).ok()?;
+                (v["kind"] == "article").then(|| v["id"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        (
+            out.status.success(),
+            ids,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, ids, err) = run(&[]);
+    assert!(!ok && ids == ["a"], "{ids:?}");
+    assert!(err.contains("-:3: invalid UTF-8"), "{err}");
+    let (ok, ids, _) = run(&["--lossy"]);
+    assert!(ok && ids == ["a", "b", "c"], "{ids:?}");
+    let (ok, ids, err) = run(&["--skip-bad"]);
+    assert!(ok && ids == ["a", "c"], "{ids:?}");
+    assert!(err.contains("skipped -:3"), "{err}");
 }
 
 #[test]
