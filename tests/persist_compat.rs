@@ -11,7 +11,7 @@ use storyhash::persist::MAGIC;
 use storyhash::Stream;
 use storyhash::{Article, Config, CopyIndex, Error};
 
-use common::{new_or_version, sample, version, Rng};
+use common::{articles_with_versions, new_or_version, sample, version, Rng};
 
 fn golden_path() -> PathBuf {
     common::manifest().join("tests/data/v3/copy_index.snap")
@@ -307,15 +307,8 @@ fn kill_during_save_keeps_the_old_snapshot_and_the_next_save_cleans_up() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.snap");
-    let mut r = Rng(5);
-    let mut texts = Vec::new();
-    let articles: Vec<Article> = (0..6000)
-        .map(|i| {
-            let t = new_or_version(&mut r, &texts, 5, 300);
-            texts.push(t.clone());
-            Article::new(format!("a{i}"), t)
-        })
-        .collect();
+    let articles = articles_with_versions(5, 6000, 5, 300);
+    let mut r = Rng(5); // when to kill
     let mut index = CopyIndex::new(&Config::default()).unwrap();
     index.insert_batch(&articles).unwrap();
     index.save(&path).unwrap();
@@ -353,15 +346,7 @@ fn kill_during_save_keeps_the_old_snapshot_and_the_next_save_cleans_up() {
 #[test]
 fn a_save_past_a_file_size_limit_fails_and_keeps_the_old_snapshot() {
     const NAME: &str = "a_save_past_a_file_size_limit_fails_and_keeps_the_old_snapshot";
-    let mut r = Rng(11);
-    let mut texts = Vec::new();
-    let articles: Vec<Article> = (0..3000)
-        .map(|i| {
-            let t = new_or_version(&mut r, &texts, 5, 300);
-            texts.push(t.clone());
-            Article::new(format!("a{i}"), t)
-        })
-        .collect();
+    let articles = articles_with_versions(11, 3000, 5, 300);
     let index_of = |n: usize| {
         let mut i = CopyIndex::new(&Config::default()).unwrap();
         i.insert_batch(&articles[..n]).unwrap();

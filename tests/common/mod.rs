@@ -103,6 +103,25 @@ pub(crate) fn new_or_version(
     }
 }
 
+/// `n` seeded articles `a0`, `a1`, ... from [`new_or_version`]: one in
+/// `one_in` an edited version of an earlier one.
+pub(crate) fn articles_with_versions(
+    seed: u64,
+    n: usize,
+    one_in: u64,
+    min_words: usize,
+) -> Vec<Article> {
+    let mut r = Rng(seed);
+    let mut texts = Vec::new();
+    (0..n)
+        .map(|i| {
+            let t = new_or_version(&mut r, &texts, one_in, min_words);
+            texts.push(t.clone());
+            Article::new(format!("a{i}"), t)
+        })
+        .collect()
+}
+
 /// A syndicated version of `text`: any of boilerplate, truncation, word substitutions.
 pub(crate) fn version(r: &mut Rng, text: &str) -> (String, &'static str) {
     let words: Vec<&str> = text.split(' ').collect();
