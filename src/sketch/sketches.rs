@@ -20,6 +20,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::persist::{le_words, put_le};
+
 /// Facts (names, numbers) kept per document: a bottom-k sample of their hashes.
 pub const FACT_SAMPLE: usize = 32;
 
@@ -90,17 +92,11 @@ impl Sketch {
         if bytes.len() != 16 + 4 * (k + f) + 8 * e {
             return Err(bad("length does not match its header"));
         }
-        let words = |from: usize, n: usize| -> Vec<u32> {
-            bytes[from..from + 4 * n]
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect()
+        let words = |from: usize, n: usize| {
+            le_words(&bytes[from..from + 4 * n], u32::from_le_bytes).collect()
         };
-        let exact: Vec<u64> = bytes[16 + 4 * (k + f)..]
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect();
-        let facts = words(16 + 4 * k, f);
+        let exact: Vec<u64> = le_words(&bytes[16 + 4 * (k + f)..], u64::from_le_bytes).collect();
+        let facts: Vec<u32> = words(16 + 4 * k, f);
         if !exact.is_empty()
             && (exact.len() != shingles as usize || exact.windows(2).any(|w| w[0] >= w[1]))
         {
@@ -142,17 +138,16 @@ impl SketchRef<'_> {
         let mut out = Vec::with_capacity(
             16 + 4 * (self.slots.len() + self.facts.len()) + 8 * self.exact.len(),
         );
-        for v in [self.slots.len() as u32, self.shingles, self.fact_count] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&(self.facts.len() as u16).to_le_bytes());
-        out.extend_from_slice(&(self.exact.len() as u16).to_le_bytes());
-        for v in self.slots.iter().chain(self.facts) {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in self.exact {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+        let counts = [self.slots.len() as u32, self.shingles, self.fact_count];
+        put_le(&mut out, counts, u32::to_le_bytes);
+        let lengths = [self.facts.len() as u16, self.exact.len() as u16];
+        put_le(&mut out, lengths, u16::to_le_bytes);
+        put_le(
+            &mut out,
+            self.slots.iter().chain(self.facts).copied(),
+            u32::to_le_bytes,
+        );
+        put_le(&mut out, self.exact.iter().copied(), u64::to_le_bytes);
         out
     }
 

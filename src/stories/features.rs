@@ -21,6 +21,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::stopwords::LANGUAGES;
 use crate::hash::Map;
+use crate::persist::{le_words, put_le};
 use crate::text::{for_each_token, TokenScratch};
 
 const WORD: u64 = 0x5744_5f57_4f52_4431;
@@ -302,12 +303,12 @@ impl Numbers {
         out.extend_from_slice(&(self.years.len() as u16).to_le_bytes());
         out.extend_from_slice(&(self.all.len() as u32).to_le_bytes());
         out.extend_from_slice(&(self.top.len() as u16).to_le_bytes());
-        for y in &self.years {
-            out.extend_from_slice(&y.to_le_bytes());
-        }
-        for k in self.all.iter().chain(&self.top) {
-            out.extend_from_slice(&k.to_le_bytes());
-        }
+        put_le(&mut out, self.years.iter().copied(), u16::to_le_bytes);
+        put_le(
+            &mut out,
+            self.all.iter().chain(&self.top).copied(),
+            u64::to_le_bytes,
+        );
         out
     }
 
@@ -328,14 +329,8 @@ impl Numbers {
         if top > TOP_NUMBERS || bytes.len() != 8 + 2 * years + 8 * (all + top) {
             return Err(bad());
         }
-        let y: Vec<u16> = bytes[8..8 + 2 * years]
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        let keys: Vec<u64> = bytes[8 + 2 * years..]
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect();
+        let y: Vec<u16> = le_words(&bytes[8..8 + 2 * years], u16::from_le_bytes).collect();
+        let keys: Vec<u64> = le_words(&bytes[8 + 2 * years..], u64::from_le_bytes).collect();
         let (a, t) = keys.split_at(all);
         if y.windows(2).any(|w| w[0] >= w[1]) || a.windows(2).any(|w| w[0] >= w[1]) {
             return Err(bad());
