@@ -207,9 +207,16 @@ impl Clusterer {
                 let start = Instant::now();
                 progress.stage("sign", 0);
                 let (fps, facts) = self.fingerprint_all(articles.len(), &article, &mut report)?;
+                let mut bad_dates = Vec::new();
                 let days = (0..articles.len() as u32)
-                    .map(|i| article(i).date().and_then(|d| crate::Day::parse(d).ok()))
+                    .map(|i| {
+                        let date = article(i).date()?;
+                        crate::Day::parse(date)
+                            .map_err(|_| bad_dates.push((i as usize, date.to_owned())))
+                            .ok()
+                    })
                     .collect();
+                note_bad_dates(&bad_dates, &mut report, |i| article(i as u32).id());
                 report.stage("fingerprint", start);
                 let start = Instant::now();
                 progress.stage("copy groups", 0);
@@ -330,9 +337,17 @@ impl Clusterer {
 fn note_signing<'a>(signed: &Signed, report: &mut Report, id: impl Fn(usize) -> &'a str) {
     report.empty += signed.empty;
     report.truncated += signed.truncated;
-    report.bad_dates += signed.bad_dates.len();
-    let mut examples: Vec<(String, String)> = signed
-        .bad_dates
+    note_bad_dates(&signed.bad_dates, report, id);
+}
+
+/// Counts unreadable dates `(document, date)` in the report, with examples.
+fn note_bad_dates<'a>(
+    bad_dates: &[(usize, String)],
+    report: &mut Report,
+    id: impl Fn(usize) -> &'a str,
+) {
+    report.bad_dates += bad_dates.len();
+    let mut examples: Vec<(String, String)> = bad_dates
         .iter()
         .map(|(i, date)| (id(*i).to_owned(), date.clone()))
         .take(BAD_DATE_EXAMPLES)

@@ -238,3 +238,29 @@ fn html_remnants_and_mojibake_are_just_text() {
         assert!(s.shingle_count() > 0);
     }
 }
+
+/// An unreadable date is counted, with an example, whichever copy test runs.
+#[test]
+fn unreadable_dates_are_counted_with_minhash_and_simhash() {
+    let articles = [
+        Article::new("a", "The council met on Tuesday to vote on the budget.")
+            .with_date("2024-02-30"),
+        Article::new("b", "Flooding closed the river road for a second day.")
+            .with_date("2024-03-01"),
+    ];
+    let mut simhash = Config::default();
+    simhash.copies.simhash = Some(3);
+    for config in [Config::default(), simhash] {
+        let report = Clusterer::new(config)
+            .unwrap()
+            .cluster(&articles)
+            .unwrap()
+            .report()
+            .clone();
+        assert_eq!(report.bad_dates, 1);
+        assert_eq!(
+            report.bad_date_examples,
+            [("a".to_owned(), "2024-02-30".to_owned())]
+        );
+    }
+}
