@@ -146,22 +146,28 @@ struct Id(String);
 
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            S(String),
-            I(i64),
-            U(u64),
+        // A visitor rather than an untagged enum: that one buffers every
+        // value before trying each variant, once per line of a large input.
+        struct IdVisitor;
+        impl Visitor<'_> for IdVisitor {
+            type Value = Id;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("field `id` to be a string or an integer")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Id, E> {
+                Ok(Id(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Id, E> {
+                Ok(Id(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
         }
-        Ok(Id(
-            match Raw::deserialize(d).map_err(|_| {
-                serde::de::Error::custom("field `id` must be a string or an integer")
-            })? {
-                Raw::S(s) => s,
-                Raw::I(i) => i.to_string(),
-                Raw::U(u) => u.to_string(),
-            },
-        ))
+        d.deserialize_any(IdVisitor)
     }
 }
 

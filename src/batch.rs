@@ -2,7 +2,6 @@
 //! groups and stories, in one process, through the same stage functions an
 //! engine runs (see [`stages`](crate::stages)).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -156,6 +155,31 @@ impl Clusterer {
         articles: &[R],
         progress: &dyn Progress,
     ) -> Result<Clustering> {
+        self.run(articles, None, progress)
+    }
+
+    /// A batch to [`push`](Batch::push) articles into as they are read,
+    /// each piece signed at once.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            clusterer: self,
+            articles: Vec::new(),
+            keep_texts: true,
+            signed: Signed {
+                sketches: Sketches::new(self.signer.num_perm()),
+                ..Signed::default()
+            },
+        }
+    }
+
+    /// Clusters `articles`, whose MinHash signatures are `presigned` when
+    /// given, in input order.
+    fn run<R: Record>(
+        &self,
+        articles: &[R],
+        presigned: Option<Signed>,
+        progress: &dyn Progress,
+    ) -> Result<Clustering> {
         let mut report = Report {
             documents: articles.len(),
             lsh: self.lsh,
@@ -179,19 +203,31 @@ impl Clusterer {
         let (groups, days) = match self.config.copies.simhash {
             None => {
                 let start = Instant::now();
-                progress.stage("sign", articles.len() as u64);
-                let signed = sign(
-                    &self.signer,
-                    self.config.limits.max_document_bytes,
-                    articles.len(),
-                    |i| {
-                        let a = article(i as u32);
-                        (i as u64, a.text(), a.date())
-                    },
-                    progress,
-                )?;
+                let signed = match presigned {
+                    Some(mut signed) => {
+                        progress.stage("order signatures", 0);
+                        signed.permute(&order);
+                        report.stage("order signatures", start);
+                        signed
+                    }
+                    None => {
+                        progress.stage("sign", articles.len() as u64);
+                        let signed = sign(
+                            &self.signer,
+                            self.config.limits.max_document_bytes,
+                            articles.len(),
+                            |i| {
+                                let a = article(i as u32);
+                                (i as u64, a.text(), a.date())
+                            },
+                            progress,
+                        )
+                        .map_err(|e| e.map_index(|i| order[i] as usize))?;
+                        report.stage("sign", start);
+                        signed
+                    }
+                };
                 note_signing(&signed, &mut report, |i| article(i as u32).id());
-                report.stage("sign", start);
                 let start = Instant::now();
                 progress.stage("copy groups", 0);
                 let groups = find_copy_groups(
@@ -236,23 +272,18 @@ impl Clusterer {
         // Back to input positions.
         let start = Instant::now();
         progress.stage("assemble", 0);
-        let n = articles.len();
-        let mut placed = Placement {
-            representative: vec![0; n],
-            score: vec![0.0; n],
-            basis: vec![crate::copies::Basis::Representative; n],
-        };
-        for i in 0..n {
-            let at = order[i] as usize;
-            placed.representative[at] = order[groups.representative[i] as usize];
-            placed.score[at] = groups.score[i];
-            placed.basis[at] = groups.basis[i];
+        let mut story = vec![(0, 0.0); articles.len()];
+        for (r, s, sim) in story_of {
+            story[r as usize] = (s, sim);
         }
-        let story_of_representative: HashMap<u32, (u32, f32)> = story_of
-            .into_iter()
-            .map(|(r, s, sim)| (order[r as usize], (order[s as usize], sim)))
-            .collect();
-        let result = Clustering::assemble(articles, &placed, &story_of_representative, report);
+        let placed = Placement {
+            position: order,
+            representative: groups.representative,
+            score: groups.score,
+            basis: groups.basis,
+            story,
+        };
+        let result = Clustering::assemble(articles, &placed, report);
         Ok(result.finish(start))
     }
 
@@ -330,6 +361,103 @@ impl Clusterer {
             .filter(|&i| article(i).text().len() > limit)
             .count();
         Ok((fps, facts))
+    }
+}
+
+/// Articles signed as they arrive and clustered at the end: made by
+/// [`Clusterer::batch`]. Each [`push`](Self::push) signs its articles at
+/// once on the thread pool, so that signing overlaps the reading of the next
+/// piece (as with [`read_jsonl_with`](crate::io::read_jsonl_with)), and the
+/// texts are signed while they are still in the cache.
+/// [`finish`](Self::finish) gives what [`Clusterer::cluster`] gives for every
+/// article pushed, in push order.
+///
+/// # Example
+/// ```
+/// use storyhash::{Article, Clusterer, Config};
+/// let wire = "Rescue teams searched through the night for survivors after a strong \
+///             earthquake struck the coastal town of Port Elling on Tuesday, officials said.";
+/// let clusterer = Clusterer::new(Config::default())?;
+/// let mut batch = clusterer.batch();
+/// batch.push(vec![Article::new("b", format!("By Staff Reporter. {wire}"))])?;
+/// batch.push(vec![Article::new("a", wire), Article::new("c", "Budget approved.")])?;
+/// let (articles, result) = batch.finish(&())?;
+/// assert_eq!(articles[0].id, "b");
+/// assert_eq!(result.copy_group_of(0).id(), "a");
+/// assert_eq!(result.copy_group_of(2).id(), "c");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Batch<'c> {
+    clusterer: &'c Clusterer,
+    articles: Vec<Article>,
+    keep_texts: bool,
+    /// The MinHash signatures of the articles, in input order (none with
+    /// SimHash, whose fingerprints are made at the end).
+    signed: Signed,
+}
+
+impl Batch<'_> {
+    /// Adds `articles` after those pushed before, signing them now.
+    ///
+    /// # Errors
+    /// [`Error::DocumentTooLarge`] (with its position among all the articles
+    /// pushed) for an oversized article when the limits say to reject it;
+    /// nothing of this push is kept then.
+    pub fn push(&mut self, articles: Vec<Article>) -> Result<()> {
+        let start = self.articles.len();
+        let config = &self.clusterer.config;
+        if config.copies.simhash.is_none() {
+            let signed = sign(
+                &self.clusterer.signer,
+                config.limits.max_document_bytes,
+                articles.len(),
+                |i| (i as u64, articles[i].text(), articles[i].date()),
+                &(),
+            )
+            .map_err(|e| e.map_index(|i| start + i))?;
+            self.signed.append(signed);
+        }
+        let mut articles = articles;
+        if !self.keep_texts {
+            for a in &mut articles {
+                a.text = String::new();
+                a.title = None;
+            }
+        }
+        self.articles.extend(articles);
+        Ok(())
+    }
+
+    /// Lets go of each article's text and title once it is signed, so that
+    /// memory holds one chunk of text rather than all of it, for a caller
+    /// who needs only the ids back: the articles [`finish`](Self::finish)
+    /// gives back then have empty texts and no titles. It takes effect only
+    /// where nothing later reads the texts: with MinHash and the story tier
+    /// off (the story tier reads texts and titles, SimHash fingerprints at
+    /// the end); otherwise the texts are kept.
+    pub fn without_texts(mut self) -> Self {
+        let config = &self.clusterer.config;
+        self.keep_texts = config.stories.enabled || config.copies.simhash.is_some();
+        self
+    }
+
+    /// The articles pushed so far, in push order.
+    pub fn articles(&self) -> &[Article] {
+        &self.articles
+    }
+
+    /// Clusters every article pushed, telling `progress` how it goes as
+    /// [`Clusterer::cluster_with`] does (the signing is done: its stage is
+    /// `order signatures`); gives the articles back with the result.
+    ///
+    /// # Errors
+    /// As [`Clusterer::cluster`].
+    pub fn finish(self, progress: &dyn Progress) -> Result<(Vec<Article>, Clustering)> {
+        let presigned =
+            Some(self.signed).filter(|_| self.clusterer.config.copies.simhash.is_none());
+        let result = self.clusterer.run(&self.articles, presigned, progress)?;
+        Ok((self.articles, result))
     }
 }
 

@@ -1,7 +1,6 @@
 //! The result of a batch: [`Clustering`], a hierarchy story -> copy group ->
 //! article, and the [`Report`] of how it was made.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -45,15 +44,21 @@ impl Report {
     }
 }
 
-/// Each article's place in its copy group, by input position.
+/// Each document's place in its copy group and story, by id-order number
+/// (document `i` is the article with the `i`-th smallest id).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Placement {
-    /// Input position of the representative of its group.
+    /// The input position of each document.
+    pub(crate) position: Vec<u32>,
+    /// The representative of its copy group.
     pub(crate) representative: Vec<u32>,
     /// Similarity to it.
     pub(crate) score: Vec<f32>,
     /// Why it is in the group.
     pub(crate) basis: Vec<Basis>,
+    /// For each representative (other documents: unused), the
+    /// representative of its story and its similarity to the story.
+    pub(crate) story: Vec<(u32, f32)>,
 }
 
 /// One member of a copy group.
@@ -176,51 +181,57 @@ pub struct Clustering {
 }
 
 impl Clustering {
-    /// Builds the canonical structure from each article's place in its copy
-    /// group and each representative's story label and similarity.
-    pub(crate) fn assemble<R: Record>(
-        articles: &[R],
-        groups: &Placement,
-        story_of_representative: &HashMap<u32, (u32, f32)>,
-        report: Report,
-    ) -> Self {
+    /// Builds the canonical structure from each document's place.
+    pub(crate) fn assemble<R: Record>(articles: &[R], placed: &Placement, report: Report) -> Self {
         let Placement {
+            position,
             representative,
             score,
             basis,
-        } = groups;
+            story,
+        } = placed;
         let n = articles.len();
-        let id = |i: usize| articles[i].id();
-        // Group members by representative: documents in representative
-        // order, cut into runs (one sort instead of a map of vectors).
+        let id = |d: u32| articles[position[d as usize] as usize].id();
+        // Documents by representative, each group's members in id order: one
+        // sort instead of a map of vectors.
         let mut order: Vec<u64> = (0..n)
-            .map(|i| u64::from(representative[i]) << 32 | i as u64)
+            .map(|d| u64::from(representative[d]) << 32 | d as u64)
             .collect();
         order.par_sort_unstable();
-        let mut copy_groups: Vec<CopyGroup> = order
-            .chunk_by(|a, b| a >> 32 == b >> 32)
+        // Groups ordered by their smallest member, which is each run's first.
+        let mut copy_groups: Vec<(u32, u32, CopyGroup)> = order
+            .par_chunk_by(|a, b| a >> 32 == b >> 32)
             .map(|run| {
-                let l = run[0] >> 32;
-                let mut members: Vec<usize> = run.iter().map(|&x| x as u32 as usize).collect();
-                members.sort_by(|&a, &b| id(a).cmp(id(b)));
-                CopyGroup {
-                    id: id(members[0]).to_owned(),
-                    representative: l as usize,
-                    members: members
-                        .into_iter()
-                        .map(|i| Member {
-                            index: i,
-                            id: id(i).to_owned(),
-                            similarity: score[i],
-                            basis: basis[i],
-                        })
-                        .collect(),
+                let rep = (run[0] >> 32) as u32;
+                let first = run[0] as u32;
+                let members = run
+                    .iter()
+                    .map(|&x| {
+                        let d = x as u32;
+                        Member {
+                            index: position[d as usize] as usize,
+                            id: id(d).to_owned(),
+                            similarity: score[d as usize],
+                            basis: basis[d as usize],
+                        }
+                    })
+                    .collect();
+                let group = CopyGroup {
+                    id: id(first).to_owned(),
+                    representative: position[rep as usize] as usize,
+                    members,
                     story: 0,
-                    story_similarity: story_of_representative[&(l as u32)].1,
-                }
+                    story_similarity: story[rep as usize].1,
+                };
+                (first, rep, group)
             })
             .collect();
-        copy_groups.sort_by(|a, b| a.id.cmp(&b.id));
+        copy_groups.par_sort_unstable_by_key(|g| g.0);
+        let story_label: Vec<u32> = copy_groups
+            .iter()
+            .map(|&(_, rep, _)| story[rep as usize].0)
+            .collect();
+        let mut copy_groups: Vec<CopyGroup> = copy_groups.into_iter().map(|g| g.2).collect();
         let mut copy_of = vec![0u32; n];
         let mut member_at = vec![0u32; n];
         for (g, group) in copy_groups.iter().enumerate() {
@@ -229,21 +240,22 @@ impl Clustering {
                 member_at[m.index] = at as u32;
             }
         }
-        // Stories: copy groups by story label; groups are already in id order,
-        // so each story's first group holds its smallest member id.
-        let mut by_label: HashMap<u32, Vec<usize>> = HashMap::new();
-        for (g, group) in copy_groups.iter().enumerate() {
-            let label = story_of_representative[&(group.representative as u32)].0;
-            by_label.entry(label).or_default().push(g);
+        // Stories: groups are in id order, so a story's first group holds its
+        // smallest member id, and stories in the order of their first group
+        // are in id order.
+        let mut story_at = vec![u32::MAX; n];
+        let mut stories: Vec<Story> = Vec::new();
+        for (g, &label) in story_label.iter().enumerate() {
+            let at = &mut story_at[label as usize];
+            if *at == u32::MAX {
+                *at = stories.len() as u32;
+                stories.push(Story {
+                    id: copy_groups[g].id.clone(),
+                    copy_groups: Vec::new(),
+                });
+            }
+            stories[*at as usize].copy_groups.push(g);
         }
-        let mut stories: Vec<Story> = by_label
-            .into_values()
-            .map(|groups| Story {
-                id: copy_groups[groups[0]].id.clone(),
-                copy_groups: groups,
-            })
-            .collect();
-        stories.sort_by(|a, b| a.id.cmp(&b.id));
         let mut story_of = vec![0u32; n];
         for (s, story) in stories.iter().enumerate() {
             for &g in &story.copy_groups {

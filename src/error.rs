@@ -152,6 +152,15 @@ impl Error {
         }
     }
 
+    /// Renumbers the batch position of a per-document error.
+    pub(crate) fn map_index(self, f: impl FnOnce(usize) -> usize) -> Self {
+        match self {
+            Error::EmptyDocument { index: Some(i) }
+            | Error::DocumentTooLarge { index: Some(i), .. } => self.at_index(f(i)),
+            other => other,
+        }
+    }
+
     /// Attaches a batch position to a per-document error.
     pub(crate) fn at_index(self, i: usize) -> Self {
         match self {

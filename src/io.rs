@@ -56,8 +56,10 @@ impl ReadReport {
 }
 
 /// Bytes of JSON Lines parsed at a time: peak memory while reading is the
-/// articles themselves plus one chunk, not the whole file twice.
-const CHUNK: usize = 32 << 20;
+/// articles themselves plus a chunk or two, not the whole file twice, and a
+/// chunk's texts are still in the cache when [`read_jsonl_with`]'s caller
+/// works on them.
+const CHUNK: usize = 8 << 20;
 
 /// Reads articles from `input`: a `.jsonl` file, a directory of `.txt` files,
 /// or `-` for JSON Lines on standard input.
@@ -96,46 +98,166 @@ pub fn read_jsonl(
 }
 
 fn read_jsonl_in_chunks(
-    mut reader: impl Read,
+    reader: impl Read,
     path: &Path,
     options: &ReadOptions,
     chunk: usize,
 ) -> Result<(Vec<Article>, ReadReport)> {
+    let mut chunker = Chunker::new(reader, chunk);
+    let mut parser = LineParser::new(path, options);
     let mut articles = Vec::new();
-    let mut report = ReadReport::default();
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk);
-    let mut first_line = 1u64;
-    let mut eof = false;
-    while !eof {
-        // Appends up to `chunk` bytes without zeroing the space first (and
-        // retries interrupted reads); fewer means the end of the input.
-        let got = (&mut reader)
-            .take(chunk as u64)
-            .read_to_end(&mut buf)
-            .map_err(|source| Error::Io {
-                path: path.to_owned(),
-                source,
-            })?;
-        eof = got < chunk;
-        if first_line == 1 && buf.starts_with(BOM) {
-            buf.drain(..BOM.len());
+    let mut buf = Vec::new();
+    while chunker.fill(&mut buf).map_err(|e| parser.io(e))? {
+        articles.extend(parser.parse(&buf)?);
+    }
+    Ok((articles, parser.report))
+}
+
+/// Reads JSON Lines from `reader` as [`read_jsonl`] does, handing the
+/// articles to `each` a chunk at a time, in file order, while the next chunk
+/// is read on another thread: a caller that signs each chunk as it comes
+/// overlaps its work with the reading, and its texts are still in the cache.
+///
+/// # Errors
+/// As [`read_jsonl`], and the first error `each` returns (reading stops
+/// there).
+pub fn read_jsonl_with<R: Read + Send + 'static>(
+    reader: R,
+    path: &Path,
+    options: &ReadOptions,
+    each: impl FnMut(Vec<Article>) -> Result<()>,
+) -> Result<ReadReport> {
+    read_jsonl_with_chunks(reader, path, options, CHUNK, each)
+}
+
+fn read_jsonl_with_chunks<R: Read + Send + 'static>(
+    reader: R,
+    path: &Path,
+    options: &ReadOptions,
+    chunk: usize,
+    mut each: impl FnMut(Vec<Article>) -> Result<()>,
+) -> Result<ReadReport> {
+    use std::sync::mpsc;
+    let mut parser = LineParser::new(path, options);
+    // Two buffers go round: the reader fills one while the other is parsed.
+    let (full_tx, full) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
+    let (empty, empty_rx) = mpsc::channel::<Vec<u8>>();
+    // Not scoped: after an error the reader may be blocked on a pipe that
+    // stays open, and nothing should wait for it. It ends at the end of the
+    // input or at its next send, once `full` is gone.
+    std::thread::spawn(move || {
+        let mut chunker = Chunker::new(reader, chunk);
+        loop {
+            let mut buf = empty_rx.try_recv().unwrap_or_default();
+            match chunker.fill(&mut buf) {
+                Ok(true) if full_tx.send(Ok(buf)).is_ok() => {}
+                Ok(_) => return,
+                Err(e) => {
+                    let _ = full_tx.send(Err(e));
+                    return;
+                }
+            }
         }
-        // Parse up to the last complete line; keep the rest for the next round.
-        let cut = if eof {
-            buf.len()
-        } else {
-            match buf.iter().rposition(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                None => continue, // one line longer than the chunk: read more
+    });
+    for buf in full {
+        let buf = buf.map_err(|e| parser.io(e))?;
+        each(parser.parse(&buf)?)?;
+        // The reader may be gone already: then the buffer is simply dropped.
+        let _ = empty.send(buf);
+    }
+    Ok(parser.report)
+}
+
+/// Cuts JSON Lines input into chunks of whole lines, about `chunk` bytes
+/// each (more when one line is longer), skipping a byte-order mark at the
+/// start.
+struct Chunker<R> {
+    reader: R,
+    chunk: usize,
+    /// Bytes read after the last line break of the chunk handed out last.
+    carry: Vec<u8>,
+    at_start: bool,
+    eof: bool,
+}
+
+impl<R: Read> Chunker<R> {
+    fn new(reader: R, chunk: usize) -> Self {
+        Chunker {
+            reader,
+            chunk: chunk.max(1),
+            carry: Vec::new(),
+            at_start: true,
+            eof: false,
+        }
+    }
+
+    /// Puts the next chunk into `buf` (cleared first, its capacity reused);
+    /// false when the input is exhausted. Interrupted reads are retried.
+    fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        let cut = loop {
+            if self.eof {
+                break buf.len();
+            }
+            let before = buf.len();
+            // Appends without zeroing the space first; fewer bytes than asked
+            // means the end of the input.
+            let got = (&mut self.reader)
+                .take(self.chunk as u64)
+                .read_to_end(buf)?;
+            self.eof = got < self.chunk;
+            if self.at_start && (buf.len() >= BOM.len() || self.eof) {
+                if buf.starts_with(BOM) {
+                    buf.drain(..BOM.len());
+                }
+                self.at_start = false;
+            }
+            // Only the new bytes can hold a line break (a few more after a
+            // mark was removed).
+            let from = before.saturating_sub(BOM.len()).min(buf.len());
+            if let Some(i) = buf[from..].iter().rposition(|&b| b == b'\n') {
+                break from + i + 1;
             }
         };
-        let (a, r, lines) = parse_lines(&buf[..cut], first_line, path, options)?;
-        first_line += lines;
-        articles.extend(a);
-        report.merge(r);
-        buf.drain(..cut);
+        self.carry.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
+        Ok(!buf.is_empty())
     }
-    Ok((articles, report))
+}
+
+/// Parses chunks of whole lines in order, numbering lines across them.
+struct LineParser<'a> {
+    path: &'a Path,
+    options: &'a ReadOptions,
+    next_line: u64,
+    report: ReadReport,
+}
+
+impl<'a> LineParser<'a> {
+    fn new(path: &'a Path, options: &'a ReadOptions) -> Self {
+        LineParser {
+            path,
+            options,
+            next_line: 1,
+            report: ReadReport::default(),
+        }
+    }
+
+    fn parse(&mut self, chunk: &[u8]) -> Result<Vec<Article>> {
+        let (articles, report, breaks) =
+            parse_lines(chunk, self.next_line, self.path, self.options)?;
+        self.next_line += breaks;
+        self.report.merge(report);
+        Ok(articles)
+    }
+
+    fn io(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            path: self.path.to_owned(),
+            source,
+        }
+    }
 }
 
 /// Parses JSON Lines bytes (one article a line); `path` names them in errors.
@@ -367,6 +489,25 @@ mod tests {
         }
     }
 
+    /// `input` read in chunks of `chunk` bytes both ways: all at once, and
+    /// handed over chunk by chunk from the reading thread.
+    fn read_both(input: &[u8], chunk: usize) -> [Result<(Vec<Article>, ReadReport)>; 2] {
+        let serial = read_jsonl_in_chunks(input, p(), &ReadOptions::default(), chunk);
+        let mut all = Vec::new();
+        let handed = read_jsonl_with_chunks(
+            std::io::Cursor::new(input.to_vec()),
+            p(),
+            &ReadOptions::default(),
+            chunk,
+            |a| {
+                all.extend(a);
+                Ok(())
+            },
+        )
+        .map(|r| (all, r));
+        [serial, handed]
+    }
+
     #[test]
     fn chunked_reading_keeps_line_numbers() {
         // Lines longer and shorter than nothing in particular: the reader must
@@ -379,28 +520,51 @@ mod tests {
         }
         let good = input.len();
         input.extend_from_slice(b"{\"id\":\"bad\"}\n");
-        for chunk in [7, 100, 4096, CHUNK] {
-            let r = read_jsonl_in_chunks(&input[..], p(), &ReadOptions::default(), chunk);
-            assert!(
-                matches!(r, Err(Error::BadRecord { line: 2001, .. })),
-                "chunk {chunk}"
-            );
-            let (a, _) =
-                read_jsonl_in_chunks(&input[..good], p(), &ReadOptions::default(), chunk).unwrap();
-            assert_eq!(a.len(), 2000, "chunk {chunk}");
-            assert_eq!(a[1999].id, "1999");
-            assert_eq!(a[77].text, "x ".repeat(27));
+        for chunk in [1, 7, 100, 4096, CHUNK] {
+            for r in read_both(&input, chunk) {
+                assert!(
+                    matches!(r, Err(Error::BadRecord { line: 2001, .. })),
+                    "chunk {chunk}"
+                );
+            }
+            for r in read_both(&input[..good], chunk) {
+                let (a, _) = r.unwrap();
+                assert_eq!(a.len(), 2000, "chunk {chunk}");
+                assert_eq!(a[1999].id, "1999");
+                assert_eq!(a[77].text, "x ".repeat(27));
+            }
         }
+    }
+
+    #[test]
+    fn an_error_of_the_receiver_stops_the_reading() {
+        let input: Vec<u8> = (0..1000)
+            .flat_map(|i| format!("{{\"id\":{i},\"text\":\"t\"}}\n").into_bytes())
+            .collect();
+        let mut chunks = 0;
+        let r = read_jsonl_with_chunks(
+            std::io::Cursor::new(input),
+            p(),
+            &ReadOptions::default(),
+            64,
+            |_| {
+                chunks += 1;
+                Err(Error::config("test", "stop"))
+            },
+        );
+        assert!(matches!(r, Err(Error::InvalidConfig { .. })), "{r:?}");
+        assert_eq!(chunks, 1);
     }
 
     #[test]
     fn a_byte_order_mark_is_skipped() {
         let input = b"\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n";
-        for chunk in [3, 7, CHUNK] {
-            let (a, r) =
-                read_jsonl_in_chunks(&input[..], p(), &ReadOptions::default(), chunk).unwrap();
-            assert_eq!(a.len(), 2, "chunk {chunk}");
-            assert!(r.skipped.is_empty());
+        for chunk in [1, 2, 3, 7, CHUNK] {
+            for r in read_both(input, chunk) {
+                let (a, r) = r.unwrap();
+                assert_eq!(a.len(), 2, "chunk {chunk}");
+                assert!(r.skipped.is_empty());
+            }
         }
         assert_eq!(
             parse_jsonl(input, p(), &ReadOptions::default())

@@ -12,14 +12,14 @@
 //!
 //! | stage | module | what it does |
 //! |---|---|---|
-//! | input | [`Article`], [`Day`], [`io`] | the record and its date; JSON Lines and `.txt` directories, errors naming file and line |
+//! | input | [`Article`], [`Day`], [`io`] | the record and its date; JSON Lines and `.txt` directories, errors naming file and line; JSON Lines handed over a chunk at a time as it is read |
 //! | text | [`text`] | Unicode normalisation, UAX #29 tokens (ASCII fast path), facts (names, numbers), word or character shingles hashed with xxh3 |
 //! | sketches | [`sketch`] | MinHash by one permutation hashing with optimal densification (default) or `k` hash functions; a document's [`Sketch`] (slots, counts, facts, the exact set of a short text); Jaccard and containment, exact or estimated; 64-bit SimHash |
 //! | candidates | [`lsh`] | banding chosen from a threshold, 64-bit band keys, the pairing rule inside a bucket, incremental band tables; permuted Hamming tables for SimHash |
 //! | copies | [`Verdict`] | every candidate verified on wording *and* facts, groups built without chaining drift, identical texts collapsed first |
 //! | stories | [`StoryStats`] | TF-IDF features (words, names, numbers, titles), blocking on key terms within time, average-link clustering per component |
 //! | engines | [`stages`] | the pipeline cut at its shuffles: one pure kernel per stage, for Spark, Ray or any engine |
-//! | batch | [`Clusterer`], [`Clustering`] | one process over the same stages; the result model |
+//! | batch | [`Clusterer`], [`Batch`], [`Clustering`] | one process over the same stages, or signed piece by piece as it is read; the result model |
 //! | incremental | [`CopyIndex`], [`Stream`] | insert, remove, query; a live stream with a time window; snapshots |
 //! | evaluation | [`eval`] | pairwise and B-cubed precision/recall/F1, adjusted Rand index |
 //!
@@ -81,7 +81,7 @@ mod stream;
 pub mod text;
 
 pub use article::{Article, BadDate, Day, Fields};
-pub use batch::{Clusterer, Progress, Record};
+pub use batch::{Batch, Clusterer, Progress, Record};
 pub use clustering::{Clustering, CopyGroup, Member, Report, Story, StoryView};
 pub use config::{
     Config, CopyConfig, Limits, OversizePolicy, Scheme, Shingling, SketchConfig, StoryConfig,

@@ -42,7 +42,7 @@ use crate::article::Day;
 use crate::config::Config;
 use crate::copies::{self, Verdict, Verifier};
 use crate::error::{Error, Result};
-use crate::sketch::{MinHasher, SignScratch, SketchRef, Sketches, FACT_SAMPLE};
+use crate::sketch::{permute_rows, MinHasher, SignScratch, SketchRef, Sketches, FACT_SAMPLE};
 use crate::stories::block::{pairs_of_key, Blocking};
 use crate::stories::{self, FeatureExtractor, FeatureScratch, TimePrior};
 use crate::text::truncate_to_boundary;
@@ -117,6 +117,44 @@ impl Signed {
     /// True for an empty batch.
     pub fn is_empty(&self) -> bool {
         self.docs.is_empty()
+    }
+
+    /// Moves every document of `other` after those of `self`: positions in
+    /// `other.bad_dates` are shifted to follow `self`'s.
+    pub(crate) fn append(&mut self, other: Signed) {
+        let base = self.len();
+        self.docs.extend_from_slice(&other.docs);
+        self.sketches.append(other.sketches);
+        self.content.extend_from_slice(&other.content);
+        self.days.extend_from_slice(&other.days);
+        self.lengths.extend_from_slice(&other.lengths);
+        self.empty += other.empty;
+        self.truncated += other.truncated;
+        self.bad_dates.extend(
+            other
+                .bad_dates
+                .into_iter()
+                .map(|(d, date)| (base + d, date)),
+        );
+    }
+
+    /// Renumbers the documents in place: document `i` becomes the one that
+    /// was document `order[i]`, and `docs` become `0..len`. `order` must be
+    /// a permutation of `0..len`.
+    pub(crate) fn permute(&mut self, order: &[u32]) {
+        self.sketches.permute(order);
+        permute_rows(&mut self.content, 1, order);
+        permute_rows(&mut self.days, 1, order);
+        permute_rows(&mut self.lengths, 1, order);
+        self.docs = (0..order.len() as u64).collect();
+        let mut rank = vec![0u32; order.len()];
+        for (i, &d) in order.iter().enumerate() {
+            rank[d as usize] = i as u32;
+        }
+        for (d, _) in &mut self.bad_dates {
+            *d = rank[*d] as usize;
+        }
+        self.bad_dates.sort_unstable();
     }
 }
 

@@ -254,3 +254,85 @@ fn real_near_copies_are_found() {
         }
     }
 }
+
+/// Copy group, story, basis and similarity of an article.
+type Place = (String, String, String, u32);
+
+/// Everything a result says of each article, by input position, and the
+/// report's counters.
+fn everything(r: &Clustering) -> (Vec<Place>, [usize; 4], String) {
+    let per_article = (0..r.len())
+        .map(|i| {
+            let m = r.member(i);
+            (
+                r.copy_group_of(i).id().to_owned(),
+                r.story_of(i).id().to_owned(),
+                m.basis.label().to_owned(),
+                m.similarity.to_bits(),
+            )
+        })
+        .collect();
+    let p = r.report();
+    let counts = [p.empty, p.truncated, p.bad_dates, p.duplicates];
+    (per_article, counts, format!("{:?}", p.bad_date_examples))
+}
+
+/// A generated corpus with stories, empty texts and unreadable dates mixed in.
+fn mixed_corpus(seed: u64, n: usize) -> Vec<Article> {
+    let mut articles = common::generated(seed, n, 10);
+    for (i, a) in articles.iter_mut().enumerate() {
+        match i % 37 {
+            3 => a.text = "... --- ...".into(),
+            5 => a.date = Some(format!("not a date {i}")),
+            _ => {}
+        }
+    }
+    articles
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    /// Articles pushed into a batch in pieces of any size, in any order, give
+    /// what one call gives, with MinHash and SimHash, texts kept or not.
+    #[test]
+    fn a_batch_pushed_in_pieces_equals_one_call(
+        seed in 0u64..1000,
+        cuts in proptest::collection::vec(0usize..400, 0..6),
+        reverse: bool,
+        simhash: bool,
+    ) {
+        let mut articles = mixed_corpus(seed, 400);
+        if reverse {
+            articles.reverse();
+        }
+        let mut config = Config::default();
+        config.stories.enabled = !simhash || seed % 2 == 0;
+        if simhash {
+            config.copies.simhash = Some(3);
+        }
+        let clusterer = Clusterer::new(config).unwrap();
+        let whole = clusterer.cluster(&articles).unwrap();
+        let mut cuts = cuts;
+        cuts.extend([0, articles.len()]);
+        cuts.sort_unstable();
+        for keep in [true, false] {
+            let mut batch = clusterer.batch();
+            if !keep {
+                batch = batch.without_texts();
+            }
+            for piece in cuts.windows(2) {
+                batch.push(articles[piece[0]..piece[1]].to_vec()).unwrap();
+            }
+            proptest::prop_assert_eq!(batch.articles().len(), articles.len());
+            let (back, pieces) = batch.finish(&()).unwrap();
+            proptest::prop_assert_eq!(everything(&pieces), everything(&whole));
+            let ids = |a: &[Article]| a.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(ids(&back), ids(&articles));
+            // Texts are let go only where nothing reads them later.
+            let texts_kept = back.iter().zip(&articles).all(|(b, a)| b.text == a.text);
+            let may_drop = !clusterer.config().stories.enabled && !simhash;
+            proptest::prop_assert_eq!(texts_kept, keep || !may_drop);
+        }
+    }
+}

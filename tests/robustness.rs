@@ -172,7 +172,7 @@ fn huge_documents_are_truncated_or_rejected_as_configured() {
     assert_eq!(r.report().truncated, 1);
     assert_eq!(r.len(), 2);
     config.limits.oversize = OversizePolicy::Reject;
-    match Clusterer::new(config).unwrap().cluster(&articles) {
+    match Clusterer::new(config.clone()).unwrap().cluster(&articles) {
         Err(Error::DocumentTooLarge {
             index,
             bytes,
@@ -182,6 +182,26 @@ fn huge_documents_are_truncated_or_rejected_as_configured() {
         }
         other => panic!("{other:?}"),
     }
+    // The position named is the input position, whatever the id order, and
+    // counts every article pushed into a batch before.
+    let clusterer = Clusterer::new(config).unwrap();
+    let later = vec![
+        Article::new("small", "a short note on the weather"),
+        Article::new("a-huge", huge.clone()),
+    ];
+    let index = |r: Result<_, Error>| match r {
+        Err(Error::DocumentTooLarge { index, .. }) => index,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(index(clusterer.cluster(&later).map(|_| ())), Some(1));
+    let mut batch = clusterer.batch();
+    batch.push(articles[1..].to_vec()).unwrap();
+    assert_eq!(index(batch.push(later)), Some(2));
+    assert_eq!(
+        batch.articles().len(),
+        1,
+        "nothing of a refused push is kept"
+    );
 }
 
 #[test]

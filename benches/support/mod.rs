@@ -39,21 +39,40 @@ pub(crate) fn alternate(
     mut a: impl FnMut(),
     mut b: impl FnMut(),
 ) -> (f64, f64, f64) {
-    let time = |f: &mut dyn FnMut()| {
+    let [ta, tb] = alternate_all(rounds, [&mut timed(&mut a), &mut timed(&mut b)]);
+    let ratios = ta.iter().zip(&tb).map(|(x, y)| x / y).collect();
+    (median(ta), median(tb), median(ratios))
+}
+
+/// `f` as a run that reports its wall time.
+pub(crate) fn timed(f: &mut impl FnMut()) -> impl FnMut() -> f64 + '_ {
+    move || {
         let start = std::time::Instant::now();
         f();
         start.elapsed().as_secs_f64()
-    };
-    let pairs: Vec<(f64, f64)> = (0..rounds).map(|_| (time(&mut a), time(&mut b))).collect();
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    (
-        median(pairs.iter().map(|p| p.0).collect()),
-        median(pairs.iter().map(|p| p.1).collect()),
-        median(pairs.iter().map(|p| p.0 / p.1).collect()),
-    )
+    }
+}
+
+/// Runs each of `runs` once a round, in turn, `rounds` times; each reports
+/// the seconds it took (its wall time, or a time it measured itself). The
+/// times of each run, by round.
+pub(crate) fn alternate_all<const N: usize>(
+    rounds: usize,
+    mut runs: [&mut dyn FnMut() -> f64; N],
+) -> [Vec<f64>; N] {
+    let mut times: [Vec<f64>; N] = std::array::from_fn(|_| Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        for (run, t) in runs.iter_mut().zip(&mut times) {
+            t.push(run());
+        }
+    }
+    times
+}
+
+/// The median of `v` (the upper one of an even count).
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 #[path = "../../tests/common/rng.rs"]

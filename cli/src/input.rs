@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use storyhash::io::{read_jsonl, read_txt_dir, ReadOptions, ReadReport};
+use storyhash::io::{read_jsonl_with, read_txt_dir, ReadOptions, ReadReport};
 use storyhash::{Article, Error};
 
 /// A reader that moves a progress bar by the bytes it reads.
@@ -55,39 +55,57 @@ pub(crate) fn read(
     quiet: bool,
 ) -> Result<(Vec<Article>, ReadReport), Error> {
     let mut all = Vec::new();
+    let report = read_each(inputs, options, quiet, |articles| {
+        all.extend(articles);
+        Ok(())
+    })?;
+    Ok((all, report))
+}
+
+/// Reads every input in order, handing the articles to `each` a chunk at a
+/// time while the next chunk is read.
+pub(crate) fn read_each(
+    inputs: &[PathBuf],
+    options: &ReadOptions,
+    quiet: bool,
+    mut each: impl FnMut(Vec<Article>) -> Result<(), Error>,
+) -> Result<ReadReport, Error> {
     let mut report = ReadReport::default();
     for input in inputs {
-        let (articles, r) = read_one(input, options, quiet)?;
-        all.extend(articles);
+        let r = read_one(input, options, quiet, &mut each)?;
         report.skipped.extend(r.skipped);
         report.lossy += r.lossy;
         report.ignored_files += r.ignored_files;
     }
-    Ok((all, report))
+    Ok(report)
 }
 
 fn read_one(
     input: &Path,
     options: &ReadOptions,
     quiet: bool,
-) -> Result<(Vec<Article>, ReadReport), Error> {
+    each: impl FnMut(Vec<Article>) -> Result<(), Error>,
+) -> Result<ReadReport, Error> {
     let io = |source| Error::Io {
         path: input.to_owned(),
         source,
     };
     if input == Path::new("-") {
-        return read_jsonl(std::io::stdin().lock(), input, options);
+        return read_jsonl_with(std::io::stdin(), input, options, each);
     }
     let meta = std::fs::metadata(input).map_err(io)?;
     if meta.is_dir() {
-        return read_txt_dir(input, options);
+        let (articles, report) = read_txt_dir(input, options)?;
+        let mut each = each;
+        each(articles)?;
+        return Ok(report);
     }
     let bar = bar(meta.len(), "read", quiet);
     let reader = Counted {
         inner: File::open(input).map_err(io)?,
         bar: bar.clone(),
     };
-    let read = read_jsonl(reader, input, options);
+    let read = read_jsonl_with(reader, input, options, each);
     bar.finish_and_clear();
     read
 }

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 use serde::Serialize;
 use storyhash::{Article, Clusterer, Clustering, Day, Progress};
 
@@ -116,11 +117,20 @@ pub(crate) fn stdout() -> Box<dyn Write> {
 pub(crate) fn cluster(a: &ClusterArgs) -> Result<(), Failure> {
     let start = Instant::now();
     let clusterer = Clusterer::new(a.tune.config())?;
-    let (articles, read_report) =
-        input::read(&a.input.inputs, &a.input.fields.read_options(), a.quiet)?;
+    // Each chunk is signed as soon as it is read; only the tree prints texts.
+    let mut batch = clusterer.batch();
+    if a.format != Format::Tree {
+        batch = batch.without_texts();
+    }
+    let read_report = input::read_each(
+        &a.input.inputs,
+        &a.input.fields.read_options(),
+        a.quiet,
+        |articles| batch.push(articles),
+    )?;
     let read_time = start.elapsed();
     let bars = Bars::new(a.quiet);
-    let result = clusterer.cluster_with(&articles, &bars)?;
+    let (articles, result) = batch.finish(&bars)?;
     bars.finish();
     let write_start = Instant::now();
     let mut out = BufWriter::with_capacity(1 << 20, stdout());
@@ -145,6 +155,9 @@ pub(crate) fn cluster(a: &ClusterArgs) -> Result<(), Failure> {
             start,
         );
     }
+    // The process ends next: handing every text and id back to the
+    // allocator one by one would take longer than writing the output.
+    std::mem::forget((articles, result));
     Ok(())
 }
 
@@ -202,7 +215,17 @@ fn summary(
         "  stories: {} copy groups, {} candidate pairs, {} linked, {} merges, {} keys too common",
         s.documents, s.candidates, s.linked, s.merges, s.skipped_terms
     );
-    let mut stages = format!("read {:.3}s", read_time.as_secs_f64());
+    // MinHash signs each chunk as it is read; SimHash fingerprints later.
+    let read = if r
+        .timings
+        .iter()
+        .any(|(name, _)| *name == "order signatures")
+    {
+        "read and sign"
+    } else {
+        "read"
+    };
+    let mut stages = format!("{read} {:.3}s", read_time.as_secs_f64());
     for (name, t) in &r.timings {
         stages.push_str(&format!(", {name} {:.3}s", t.as_secs_f64()));
     }
@@ -224,27 +247,54 @@ struct Line<'a> {
     story_similarity: f32,
 }
 
-fn lines<'a>(articles: &'a [Article], r: &'a Clustering) -> impl Iterator<Item = Line<'a>> + 'a {
-    (0..articles.len()).map(move |i| {
-        let g = r.copy_group_of(i);
-        let m = r.member(i);
-        Line {
-            id: &articles[i].id,
-            copy: g.id(),
-            story: r.story_of(i).id(),
-            basis: m.basis.label(),
-            copy_similarity: m.similarity,
-            story_similarity: g.story_similarity(),
+fn line<'a>(articles: &'a [Article], r: &'a Clustering, i: usize) -> Line<'a> {
+    let g = r.copy_group_of(i);
+    let m = r.member(i);
+    Line {
+        id: &articles[i].id,
+        copy: g.id(),
+        story: r.story_of(i).id(),
+        basis: m.basis.label(),
+        copy_similarity: m.similarity,
+        story_similarity: g.story_similarity(),
+    }
+}
+
+/// Writes lines `0..n`, `format(i, buf)` appending line `i` to `buf`:
+/// blocks of lines are formatted in parallel, a few blocks at a time, and
+/// written in order.
+fn write_lines(
+    out: &mut impl Write,
+    n: usize,
+    format: impl Fn(usize, &mut Vec<u8>) -> std::io::Result<()> + Sync,
+) -> std::io::Result<()> {
+    const BLOCK: usize = 2048;
+    const AT_ONCE: usize = 16;
+    let starts: Vec<usize> = (0..n).step_by(BLOCK).collect();
+    for window in starts.chunks(AT_ONCE) {
+        let blocks: Vec<std::io::Result<Vec<u8>>> = window
+            .par_iter()
+            .map(|&start| {
+                let mut buf = Vec::new();
+                for i in start..(start + BLOCK).min(n) {
+                    format(i, &mut buf)?;
+                }
+                Ok(buf)
+            })
+            .collect();
+        for block in blocks {
+            out.write_all(&block?)?;
         }
-    })
+    }
+    Ok(())
 }
 
 fn write_jsonl(out: &mut impl Write, articles: &[Article], r: &Clustering) -> std::io::Result<()> {
-    for line in lines(articles, r) {
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")?;
-    }
-    Ok(())
+    write_lines(out, articles.len(), |i, buf| {
+        serde_json::to_writer(&mut *buf, &line(articles, r, i))?;
+        buf.push(b'\n');
+        Ok(())
+    })
 }
 
 /// A CSV field, quoted when it must be.
@@ -258,9 +308,10 @@ fn csv(field: &str) -> std::borrow::Cow<'_, str> {
 
 fn write_csv(out: &mut impl Write, articles: &[Article], r: &Clustering) -> std::io::Result<()> {
     writeln!(out, "id,copy,story,basis,copy_similarity,story_similarity")?;
-    for l in lines(articles, r) {
+    write_lines(out, articles.len(), |i, buf| {
+        let l = line(articles, r, i);
         writeln!(
-            out,
+            buf,
             "{},{},{},{},{:.4},{:.4}",
             csv(l.id),
             csv(l.copy),
@@ -268,9 +319,8 @@ fn write_csv(out: &mut impl Write, articles: &[Article], r: &Clustering) -> std:
             l.basis,
             l.copy_similarity,
             l.story_similarity
-        )?;
-    }
-    Ok(())
+        )
+    })
 }
 
 /// The first `n` words of a text.

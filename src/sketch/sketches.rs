@@ -293,6 +293,43 @@ impl Sketches {
         out
     }
 
+    /// Moves every sketch of `other` after those of `self`, in order.
+    ///
+    /// # Panics
+    /// When the slot counts differ.
+    pub(crate) fn append(&mut self, other: Sketches) {
+        assert_eq!(other.num_perm, self.num_perm, "slot count");
+        let base = self.exact.len() as u32;
+        self.slots.extend_from_slice(&other.slots);
+        self.shingles.extend_from_slice(&other.shingles);
+        self.facts.extend_from_slice(&other.facts);
+        self.fact_counts.extend_from_slice(&other.fact_counts);
+        self.exact_ends
+            .extend(other.exact_ends.iter().map(|e| base + e));
+        self.exact.extend_from_slice(&other.exact);
+    }
+
+    /// Renumbers the sketches in place: sketch `i` becomes the one that was
+    /// sketch `order[i]`. `order` must be a permutation of `0..len`.
+    pub(crate) fn permute(&mut self, order: &[u32]) {
+        permute_rows(&mut self.slots, self.num_perm, order);
+        permute_rows(&mut self.shingles, 1, order);
+        permute_rows(&mut self.facts, FACT_SAMPLE, order);
+        permute_rows(&mut self.fact_counts, 1, order);
+        let mut exact = Vec::with_capacity(self.exact.len());
+        let ends: Vec<u32> = order
+            .iter()
+            .map(|&d| {
+                let d = d as usize;
+                let start = if d == 0 { 0 } else { self.exact_ends[d - 1] };
+                exact.extend_from_slice(&self.exact[start as usize..self.exact_ends[d] as usize]);
+                exact.len() as u32
+            })
+            .collect();
+        self.exact = exact;
+        self.exact_ends = ends;
+    }
+
     /// The flat slot array (`num_perm` per document, document-major).
     pub fn slots(&self) -> &[u32] {
         &self.slots
@@ -403,9 +440,72 @@ impl Sketches {
     }
 }
 
+/// Renumbers the rows of `width` items of `v` in place, following the
+/// cycles of `order` (a permutation of the rows): row `i` becomes the row
+/// that was row `order[i]`. No second copy of `v` is made.
+pub(crate) fn permute_rows<T: Copy>(v: &mut [T], width: usize, order: &[u32]) {
+    if width == 0 {
+        return;
+    }
+    debug_assert_eq!(v.len(), order.len() * width);
+    let mut done = vec![false; order.len()];
+    let mut held: Vec<T> = Vec::with_capacity(width);
+    for first in 0..order.len() {
+        if done[first] {
+            continue;
+        }
+        held.clear();
+        held.extend_from_slice(&v[first * width..(first + 1) * width]);
+        let mut at = first;
+        loop {
+            done[at] = true;
+            let from = order[at] as usize;
+            if from == first {
+                v[at * width..(at + 1) * width].copy_from_slice(&held);
+                break;
+            }
+            v.copy_within(from * width..(from + 1) * width, at * width);
+            at = from;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Appending parts and permuting in place gives what selecting in
+        /// that order gives.
+        #[test]
+        fn append_and_permute_equal_select(
+            exact_sizes in proptest::collection::vec(0usize..4, 1..40),
+            seed: u64,
+            cut in 0usize..40,
+        ) {
+            let n = exact_sizes.len();
+            let sketch = |d: usize| Sketch {
+                slots: vec![d as u32 * 3, 7, d as u32],
+                shingles: if exact_sizes[d] == 0 { 50 } else { exact_sizes[d] as u32 },
+                facts: vec![d as u32; d % 5],
+                fact_count: (d % 5) as u32,
+                exact: (0..exact_sizes[d] as u64).map(|x| x * 10 + d as u64).collect(),
+            };
+            let mut all = Sketches::new(3);
+            let mut tail = Sketches::new(3);
+            for d in 0..n {
+                let part = if d < cut.min(n) { &mut all } else { &mut tail };
+                part.push(sketch(d).as_ref());
+            }
+            all.append(tail);
+            // A permutation from the seed: sort positions by a hash of them.
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            order.sort_by_key(|&d| xxhash_rust::xxh3::xxh3_64_with_seed(&d.to_le_bytes(), seed));
+            let selected = all.select(order.iter().map(|&d| d as usize));
+            all.permute(&order);
+            proptest::prop_assert_eq!(all, selected);
+        }
+    }
 
     #[test]
     fn push_get_select_and_columns_round_trip() {
