@@ -5,7 +5,9 @@
 //! The large corpus is the JSON Lines file named by `STORYHASH_BENCH_CORPUS`
 //! (for example the comparison harness's 100k corpus, see the README), or
 //! else `STORYHASH_BENCH_DOCS` generated articles (default 100,000). Besides
-//! criterion's figures it prints both timed in alternation, with their ratio.
+//! criterion's figures it prints both timed in alternation, with their ratio;
+//! with a corpus file it then times the whole job in alternation with the
+//! native limit probe and the `storyhash` command (see [`whole_job`]).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
