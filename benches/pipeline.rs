@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
 fn whole_job(clusterer: &Clusterer, path: &Path) {
     let threads = rayon::current_num_threads();
     let rounds = support::env_count("STORYHASH_BENCH_ROUNDS", 3);
-    let from_file = || {
+    let mut from_file = || {
         let mut batch = clusterer.batch().without_texts();
         let file = std::fs::File::open(path).unwrap();
         read_jsonl_with(file, path, &ReadOptions::default(), |a| batch.push(a)).unwrap();
@@ -129,7 +129,7 @@ fn whole_job(clusterer: &Clusterer, path: &Path) {
         black_box(r.len());
     };
     let corpus = read_input(path, &ReadOptions::default()).unwrap().0;
-    let in_memory = || {
+    let mut in_memory = || {
         black_box(clusterer.cluster(&corpus).unwrap().len());
     };
     let nan = || -> Box<dyn FnMut() -> f64> { Box::new(|| f64::NAN) };
@@ -185,7 +185,6 @@ fn whole_job(clusterer: &Clusterer, path: &Path) {
                 .sum()
         }),
     };
-    let (mut from_file, mut in_memory) = (from_file, in_memory);
     let [process, file, memory, limit] = support::alternate_all(
         rounds,
         [

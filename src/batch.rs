@@ -412,7 +412,7 @@ impl Batch<'_> {
                 &self.clusterer.signer,
                 config.limits.max_document_bytes,
                 articles.len(),
-                |i| (i as u64, articles[i].text(), articles[i].date()),
+                |i| ((start + i) as u64, articles[i].text(), articles[i].date()),
                 &(),
             )
             .map_err(|e| e.map_index(|i| start + i))?;

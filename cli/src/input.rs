@@ -84,7 +84,7 @@ fn read_one(
     input: &Path,
     options: &ReadOptions,
     quiet: bool,
-    each: impl FnMut(Vec<Article>) -> Result<(), Error>,
+    mut each: impl FnMut(Vec<Article>) -> Result<(), Error>,
 ) -> Result<ReadReport, Error> {
     let io = |source| Error::Io {
         path: input.to_owned(),
@@ -96,7 +96,6 @@ fn read_one(
     let meta = std::fs::metadata(input).map_err(io)?;
     if meta.is_dir() {
         let (articles, report) = read_txt_dir(input, options)?;
-        let mut each = each;
         each(articles)?;
         return Ok(report);
     }

@@ -320,9 +320,7 @@ impl Sketches {
         let ends: Vec<u32> = order
             .iter()
             .map(|&d| {
-                let d = d as usize;
-                let start = if d == 0 { 0 } else { self.exact_ends[d - 1] };
-                exact.extend_from_slice(&self.exact[start as usize..self.exact_ends[d] as usize]);
+                exact.extend_from_slice(self.get(d as usize).exact);
                 exact.len() as u32
             })
             .collect();
