@@ -25,14 +25,17 @@ impl Hasher for KeyHasher {
         }
     }
     fn write_u32(&mut self, v: u32) {
-        self.0 = u64::from(v) | (u64::from(v) << 32);
+        // Small dense numbers: a multiplication by an odd constant spreads
+        // them over the high bits too, which the table's tag bytes use (with
+        // them all zero, every probe compared every entry of a group).
+        self.0 = u64::from(v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = v;
     }
 }
 
-/// A map keyed by uniform hashes (or small dense numbers).
+/// A map keyed by uniform hashes (or small dense numbers, see `write_u32`).
 pub(crate) type Map<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
 /// The SplitMix64 finaliser: a fast bijective mixer for deriving per-slot

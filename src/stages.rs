@@ -329,19 +329,12 @@ impl Stages {
     pub fn features(&self, title: Option<&str>, text: &str) -> StoryFeatures {
         let limit = self.config.limits.max_document_bytes;
         let mut out = Vec::new();
-        let mut numbers: Vec<(u64, Vec<u8>)> = Vec::new();
-        let language = self.features.extract_named(
+        let (language, numbers) = self.features.extract_story(
             title.map(|t| truncate_to_boundary(t, limit)),
             truncate_to_boundary(text, limit),
             &mut FeatureScratch::default(),
             &mut out,
-            |k, t| {
-                if t.iter().any(u8::is_ascii_digit) {
-                    numbers.push((k, t.to_vec()));
-                }
-            },
         );
-        let numbers = Numbers::from_occurrences(numbers.iter().map(|(k, t)| (*k, t.as_slice())));
         StoryFeatures {
             bag: out,
             numbers,

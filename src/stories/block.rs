@@ -178,20 +178,22 @@ pub(crate) fn candidate_pairs(
         .enumerate()
         .flat_map_iter(|(d, keys)| {
             let d = d as u64;
-            let mut later: Vec<u64> = keys
+            let mut later: Vec<u32> = keys
                 .iter()
                 .flat_map(|&(key, home)| {
-                    postings[lists[key as usize].clone()]
+                    // A key's members ascend by document: skip to the later ones.
+                    let list = &postings[lists[key as usize].clone()];
+                    list[list.partition_point(|o| o.doc <= d)..]
                         .iter()
-                        .filter(move |o| o.doc > d && (home || o.home))
-                        .map(|o| o.doc)
+                        .filter(move |o| home || o.home)
+                        .map(|o| o.doc as u32)
                 })
                 .collect();
             later.sort_unstable();
             later
                 .chunk_by(|a, b| a == b)
                 .filter(|run| run.len() >= min_shared)
-                .map(|run| (d as u32, run[0] as u32))
+                .map(|run| (d as u32, run[0]))
                 .collect::<Vec<_>>()
         })
         .collect();

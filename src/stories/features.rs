@@ -46,6 +46,21 @@ pub(crate) struct FeatureScratch {
     number: Vec<u8>,
     /// Stop words of each language met in the current document.
     hits: [u32; LANGUAGES.len()],
+    /// The number occurrences of the current document: key and range of
+    /// their canonical text in `number_text`.
+    numbers: Vec<(u64, u32, u32)>,
+    number_text: Vec<u8>,
+}
+
+impl FeatureScratch {
+    /// The numbers of the last document extracted.
+    pub(crate) fn numbers(&self) -> Numbers {
+        Numbers::from_occurrences(
+            self.numbers
+                .iter()
+                .map(|&(k, a, b)| (k, &self.number_text[a as usize..b as usize])),
+        )
+    }
 }
 
 /// The language of a document that [`detect`] could not tell.
@@ -121,6 +136,19 @@ impl FeatureExtractor {
         self.extract_named(title, text, scratch, out, |_, _| {});
     }
 
+    /// As [`extract`](Self::extract), and the document's language (see
+    /// [`detect`]) and the numbers it states.
+    pub(crate) fn extract_story(
+        &self,
+        title: Option<&str>,
+        text: &str,
+        scratch: &mut FeatureScratch,
+        out: &mut Vec<(u64, f32)>,
+    ) -> (u8, Numbers) {
+        let language = self.extract_named(title, text, scratch, out, |_, _| {});
+        (language, scratch.numbers())
+    }
+
     /// As [`extract`](Self::extract), also calling `name(key, bytes)` with
     /// the normalised text of each feature occurrence (a word, an entity run
     /// such as `vladimir putin`, a canonical number): how a story is
@@ -135,6 +163,8 @@ impl FeatureExtractor {
     ) -> u8 {
         out.clear();
         scratch.hits = [0; LANGUAGES.len()];
+        scratch.numbers.clear();
+        scratch.number_text.clear();
         if let Some(t) = title {
             self.field(t, self.title_weight, scratch, out, &mut name);
         }
@@ -164,6 +194,7 @@ impl FeatureExtractor {
         let seed = self.seed;
         let fact_weight = weight * self.fact_weight;
         let (run, number, hits) = (&mut s.run, &mut s.number, &mut s.hits);
+        let (numbers, number_text) = (&mut s.numbers, &mut s.number_text);
         run.clear();
         let mut run_words = 0;
         let flush = |run: &mut Vec<u8>,
@@ -202,6 +233,9 @@ impl FeatureExtractor {
                 }
                 let h = xxh3_64_with_seed(number, seed ^ NUMBER);
                 name(h, number);
+                let at = number_text.len() as u32;
+                number_text.extend_from_slice(number);
+                numbers.push((h, at, number_text.len() as u32));
                 out.push((h, fact_weight));
             } else {
                 let word = strip_possessive(t);
@@ -224,9 +258,11 @@ impl FeatureExtractor {
     }
 }
 
-fn count_languages(hits: &mut [u32; LANGUAGES.len()], langs: u32) {
-    for (i, h) in hits.iter_mut().enumerate() {
-        *h += langs >> i & 1;
+fn count_languages(hits: &mut [u32; LANGUAGES.len()], mut langs: u32) {
+    // A word belongs to a few languages: visit only their bits.
+    while langs != 0 {
+        hits[langs.trailing_zeros() as usize] += 1;
+        langs &= langs - 1;
     }
 }
 

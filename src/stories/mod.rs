@@ -23,7 +23,7 @@ use crate::hash::Map;
 
 pub use features::Numbers;
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
-pub(crate) use link::{average_link, dot};
+pub(crate) use link::{average_link, dot, DotTable};
 pub(crate) use stopwords::LANGUAGES;
 pub(crate) use weight::{batch_idf, stream_idf, top_terms, weigh, BatchIdf, TimePrior, Vector};
 
@@ -65,13 +65,25 @@ pub(crate) struct Side<'a> {
 /// discounted by the time prior (0 beyond the horizon) and by `penalty`
 /// for each kind of conflict in the numbers they state.
 pub(crate) fn pair_similarity(prior: &TimePrior, penalty: f64, a: Side<'_>, b: Side<'_>) -> f64 {
+    discounted(prior, penalty, a, b, || dot(a.vector, b.vector))
+}
+
+/// As [`pair_similarity`], the cosine worked out by `cosine` (not called
+/// beyond the horizon).
+fn discounted(
+    prior: &TimePrior,
+    penalty: f64,
+    a: Side<'_>,
+    b: Side<'_>,
+    cosine: impl FnOnce() -> f64,
+) -> f64 {
     if let (Some(x), Some(y), Some(h)) = (a.day, b.day, prior.horizon()) {
         if x.days().abs_diff(y.days()) > h {
             return 0.0;
         }
     }
     let conflicts = a.numbers.conflicts(b.numbers);
-    dot(a.vector, b.vector) * prior.between(a.day, b.day) * (1.0 - penalty).powi(conflicts as i32)
+    cosine() * prior.between(a.day, b.day) * (1.0 - penalty).powi(conflicts as i32)
 }
 
 /// Each document's density: the `rank`-th highest similarity among its
@@ -228,17 +240,29 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
     stats.skipped_terms = skipped;
     stats.candidates = pairs.len() as u64;
     let prior = TimePrior::new(config);
+    let side = |x: u32| Side {
+        vector: &profiles[x as usize].vector,
+        day: days[x as usize],
+        numbers: &profiles[x as usize].numbers,
+    };
+    // Pairs come grouped by their first document: it is held in a table
+    // once for all its partners.
     let sims: Vec<(u32, u32, f64)> = pairs
-        .par_iter()
-        .filter_map(|&(a, b)| {
-            let side = |x: u32| Side {
-                vector: &profiles[x as usize].vector,
-                day: days[x as usize],
-                numbers: &profiles[x as usize].numbers,
-            };
-            let s = pair_similarity(&prior, config.conflict_penalty, side(a), side(b));
-            (s > 0.0).then_some((a, b, s))
+        .par_chunk_by(|x, y| x.0 == y.0)
+        .map_init(DotTable::default, |table, run| {
+            let a = side(run[0].0);
+            table.load(a.vector);
+            run.iter()
+                .filter_map(|&(x, y)| {
+                    let b = side(y);
+                    let s = discounted(&prior, config.conflict_penalty, a, b, || {
+                        table.dot(b.vector)
+                    });
+                    (s > 0.0).then_some((x, y, s))
+                })
+                .collect::<Vec<_>>()
         })
+        .flatten_iter()
         .collect();
     stats.linked = sims.len() as u64;
     let density = densities(n, &sims, config.density_rank);
@@ -285,14 +309,11 @@ pub(crate) fn profiles_named(
             let mut out = Vec::new();
             let mut seen: Vec<(u64, Vec<u8>)> = Vec::new();
             let language = fx.extract_named(d.title, d.text, scratch, &mut out, |k, t| {
-                if names || t.iter().any(u8::is_ascii_digit) {
+                if names {
                     seen.push((k, t.to_vec()));
                 }
             });
-            let numbers = Numbers::from_occurrences(seen.iter().map(|(k, t)| (*k, t.as_slice())));
-            if !names {
-                seen = Vec::new();
-            }
+            let numbers = scratch.numbers();
             (out, numbers, language, seen)
         })
         .collect();

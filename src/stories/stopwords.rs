@@ -82,7 +82,7 @@ pub(crate) fn stop_words() -> &'static [(String, u32)] {
         }
         for (lang, code) in LANGUAGES.iter().enumerate().skip(own.len()) {
             for w in stop_words::get(*code) {
-                let w = crate::text::normalize(&w);
+                let w = crate::text::normalize(w);
                 if !english_content.contains(w.as_str()) && !w.is_empty() {
                     *masks.entry(w).or_default() |= 1 << lang;
                 }
