@@ -91,41 +91,49 @@ pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
 }
 
 /// One sparse vector held in an open-addressing table, for many dot
-/// products against it: each costs one probe per entry of the other vector,
-/// where a merge of two sorted lists costs a mispredicted branch per entry
-/// of both. Matches are met in the other vector's key order, so the sum is
-/// the one [`dot`] gives, to the bit.
+/// products against it. A merge of two sorted lists takes a branch per entry
+/// of both that the processor cannot predict (match or not); here each entry
+/// of the other vector looks at its slot and the next without a branch, and
+/// only probes further when both are taken by other keys (the table is at
+/// most a quarter full, so rarely). Every entry adds its product or `+0.0`
+/// in the other vector's key order, so the sum is the one [`dot`] gives, to
+/// the bit.
 #[derive(Debug, Default)]
 pub(crate) struct DotTable {
-    keys: Vec<u64>,
-    weights: Vec<f32>,
+    slots: Vec<Slot>,
     /// The load each slot was written in; a slot of an older load is empty.
-    stamps: Vec<u32>,
     load: u32,
     mask: usize,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    key: u64,
+    weight: f32,
+    load: u32,
 }
 
 impl DotTable {
     /// Holds `v` (sorted by key, each key once), replacing the last vector.
     pub(crate) fn load(&mut self, v: &[(u64, f32)]) {
-        let slots = (2 * v.len()).next_power_of_two().max(16);
-        if slots > self.keys.len() || self.load == u32::MAX {
-            self.keys = vec![0; slots];
-            self.weights = vec![0.0; slots];
-            self.stamps = vec![0; slots];
+        let slots = (4 * v.len()).next_power_of_two().max(16);
+        if slots > self.slots.len() || self.load == u32::MAX {
+            self.slots = vec![Slot::default(); slots];
             self.load = 0;
         }
         self.load += 1;
         // Keys are uniform hashes: their low bits pick the slot.
         self.mask = slots - 1;
-        for &(k, w) in v {
-            let mut i = k as usize & self.mask;
-            while self.stamps[i] == self.load {
+        for &(key, weight) in v {
+            let mut i = key as usize & self.mask;
+            while self.slots[i].load == self.load {
                 i = (i + 1) & self.mask;
             }
-            self.keys[i] = k;
-            self.weights[i] = w;
-            self.stamps[i] = self.load;
+            self.slots[i] = Slot {
+                key,
+                weight,
+                load: self.load,
+            };
         }
     }
 
@@ -133,16 +141,32 @@ impl DotTable {
     pub(crate) fn dot(&self, v: &[(u64, f32)]) -> f64 {
         let mut s = 0.0f64;
         for &(k, w) in v {
-            let mut i = k as usize & self.mask;
-            while self.stamps[i] == self.load {
-                if self.keys[i] == k {
-                    s += f64::from(self.weights[i]) * f64::from(w);
-                    break;
-                }
-                i = (i + 1) & self.mask;
-            }
+            let i = k as usize & self.mask;
+            let (a, b) = (self.slots[i], self.slots[(i + 1) & self.mask]);
+            let (a_live, b_live) = (a.load == self.load, b.load == self.load);
+            let weight = if a_live && a.key == k {
+                a.weight
+            } else if b_live && b.key == k {
+                b.weight
+            } else if a_live && b_live {
+                self.probe(k, (i + 2) & self.mask)
+            } else {
+                0.0
+            };
+            s += f64::from(weight) * f64::from(w);
         }
         s
+    }
+
+    /// The weight of `k` found probing from slot `i` on (0 when absent).
+    fn probe(&self, k: u64, mut i: usize) -> f32 {
+        while self.slots[i].load == self.load {
+            if self.slots[i].key == k {
+                return self.slots[i].weight;
+            }
+            i = (i + 1) & self.mask;
+        }
+        0.0
     }
 }
 
