@@ -317,6 +317,7 @@ impl Clusterer {
             .collect();
         let stories = cluster_stories(&docs, &self.config.stories, self.config.sketch.seed);
         report.stories = stories.stats;
+        report.story_timings = stories.timings;
         reps.iter()
             .zip(stories.labels)
             .zip(stories.similarity)

@@ -36,6 +36,10 @@ pub struct Report {
     pub stories: StoryStats,
     /// Wall time of each stage, in order.
     pub timings: Vec<(&'static str, Duration)>,
+    /// Wall time of each part of the `stories` stage, in order: `features`,
+    /// `weighting`, `blocking`, `similarity`, `linkage` (empty when the
+    /// story tier is off).
+    pub story_timings: Vec<(&'static str, Duration)>,
 }
 
 impl Report {

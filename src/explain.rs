@@ -15,7 +15,8 @@ use crate::hash::Map;
 use crate::sketch::SignScratch;
 use crate::stories::block::{Blocking, Posting};
 use crate::stories::{
-    dot, pair_similarity, profiles_named, top_terms, Numbers, Side, StoryDoc, TimePrior, Vector,
+    dot, pair_similarity, profiles_named, top_terms, Laps, Numbers, Side, StoryDoc, TimePrior,
+    Vector,
 };
 use crate::text::{facts, truncate_to_boundary, Shingler};
 
@@ -122,6 +123,7 @@ impl Clusterer {
             &self.config().stories,
             self.config().sketch.seed,
             true,
+            &mut Laps::start(),
         );
         let mut vectors = HashMap::with_capacity(reps.len());
         let mut numbers = HashMap::with_capacity(reps.len());

@@ -234,6 +234,14 @@ fn summary(
         write_start.elapsed().as_secs_f64()
     ));
     eprintln!("  time: {stages}");
+    if !r.story_timings.is_empty() {
+        let parts: Vec<String> = r
+            .story_timings
+            .iter()
+            .map(|(name, t)| format!("{name} {:.3}s", t.as_secs_f64()))
+            .collect();
+        eprintln!("  story time: {}", parts.join(", "));
+    }
 }
 
 /// One line of `--format jsonl`, keys in this order.

@@ -14,6 +14,8 @@ pub(crate) mod link;
 mod stopwords;
 pub(crate) mod weight;
 
+use std::time::{Duration, Instant};
+
 use rayon::prelude::*;
 
 use crate::article::Day;
@@ -190,6 +192,33 @@ pub(crate) struct Stories {
     /// story (pairs not proposed count as 0); 1 when alone.
     pub(crate) similarity: Vec<f32>,
     pub(crate) stats: StoryStats,
+    /// Wall time of each part, in order.
+    pub(crate) timings: Timings,
+}
+
+/// Wall times of named parts of a stage, in order.
+pub(crate) type Timings = Vec<(&'static str, Duration)>;
+
+/// A stopwatch that records the time of each part of a stage as it ends.
+pub(crate) struct Laps {
+    timings: Timings,
+    last: Instant,
+}
+
+impl Laps {
+    pub(crate) fn start() -> Self {
+        Laps {
+            timings: Timings::new(),
+            last: Instant::now(),
+        }
+    }
+
+    /// Records the time since the last lap (or the start) under `name`.
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.timings.push((name, now - self.last));
+        self.last = now;
+    }
 }
 
 /// Each document's average similarity to the others with its label.
@@ -227,9 +256,11 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
             labels: (0..n as u32).collect(),
             similarity: vec![1.0; n],
             stats,
+            timings: Timings::new(),
         };
     }
-    let profiles = profiles(docs, config, seed);
+    let mut laps = Laps::start();
+    let (profiles, _) = profiles_named(docs, config, seed, false, &mut laps);
     let blocking = Blocking::new(config);
     let terms: Vec<Vec<u64>> = profiles
         .par_iter()
@@ -239,6 +270,7 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
     let (pairs, skipped) = candidate_pairs(&blocking, &terms, &days);
     stats.skipped_terms = skipped;
     stats.candidates = pairs.len() as u64;
+    laps.lap("blocking");
     let prior = TimePrior::new(config);
     let side = |x: u32| Side {
         vector: &profiles[x as usize].vector,
@@ -278,28 +310,35 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
             (a, b, scaled)
         })
         .collect();
+    laps.lap("similarity");
     let (labels, merges) = link_components(n, &sims, config.threshold);
     stats.merges = merges;
+    let similarity = within_similarity(&labels, &sims);
+    laps.lap("linkage");
     Stories {
-        similarity: within_similarity(&labels, &sims),
+        similarity,
         labels,
         stats,
+        timings: laps.timings,
     }
 }
 
 /// The unit TF-IDF vectors of `docs` (IDF over `docs` themselves, see
 /// [`BatchIdf`]), the numbers each states and its language.
+#[cfg(test)]
 pub(crate) fn profiles(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Vec<Profile> {
-    profiles_named(docs, config, seed, false).0
+    profiles_named(docs, config, seed, false, &mut Laps::start()).0
 }
 
 /// As [`profiles`], and with `names`, the text of each feature (the first
-/// met): what a story is labelled and explained with.
+/// met): what a story is labelled and explained with. Laps `features` and
+/// `weighting`.
 pub(crate) fn profiles_named(
     docs: &[StoryDoc<'_>],
     config: &StoryConfig,
     seed: u64,
     names: bool,
+    laps: &mut Laps,
 ) -> (Vec<Profile>, Map<u64, String>) {
     let fx = FeatureExtractor::new(seed, config.title_weight as f32, config.fact_weight as f32);
     type Bag = (Vector, Numbers, u8, Vec<(u64, Vec<u8>)>);
@@ -317,6 +356,7 @@ pub(crate) fn profiles_named(
             (out, numbers, language, seen)
         })
         .collect();
+    laps.lap("features");
     let idf = BatchIdf::count(bags.iter().map(|b| (b.2, b.0.as_slice())));
     let mut named: Map<u64, String> = Map::default();
     for (_, _, _, seen) in &bags {
@@ -333,6 +373,7 @@ pub(crate) fn profiles_named(
             numbers,
         })
         .collect();
+    laps.lap("weighting");
     (profiles, named)
 }
 

@@ -22,10 +22,26 @@ pub(crate) type Vector = Vec<(u64, f32)>;
 /// cannot link two and is dropped.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BatchIdf {
-    all: Map<u64, u32>,
-    by_language: Map<(u8, u64), u32>,
+    /// Each feature's frequencies, found with one lookup.
+    features: Map<u64, Frequency>,
+    /// `(language, feature)` frequencies of the features that documents of
+    /// more than one language carry (names and numbers shared across
+    /// languages): the few [`Frequency`] cannot hold.
+    mixed: Map<(u8, u64), u32>,
     documents: u64,
     documents_by_language: Vec<u64>,
+}
+
+/// How many documents carry a feature, in all and in its language.
+#[derive(Clone, Copy, Debug, Default)]
+struct Frequency {
+    /// Documents that carry it.
+    all: u32,
+    /// Documents of `language` that carry it (0: none of a known language).
+    in_language: u32,
+    language: u8,
+    /// Carried by documents of two or more languages: see [`BatchIdf::mixed`].
+    mixed: bool,
 }
 
 impl BatchIdf {
@@ -39,9 +55,21 @@ impl BatchIdf {
             idf.documents += 1;
             idf.documents_by_language[usize::from(lang)] += 1;
             for &(k, _) in bag {
-                *idf.all.entry(k).or_default() += 1;
-                if lang != UNKNOWN_LANGUAGE {
-                    *idf.by_language.entry((lang, k)).or_default() += 1;
+                let f = idf.features.entry(k).or_default();
+                f.all += 1;
+                if lang == UNKNOWN_LANGUAGE {
+                    continue;
+                }
+                if f.in_language == 0 && !f.mixed {
+                    (f.language, f.in_language) = (lang, 1);
+                } else if f.language == lang && !f.mixed {
+                    f.in_language += 1;
+                } else {
+                    if !f.mixed {
+                        f.mixed = true;
+                        idf.mixed.insert((f.language, k), f.in_language);
+                    }
+                    *idf.mixed.entry((lang, k)).or_default() += 1;
                 }
             }
         }
@@ -50,10 +78,18 @@ impl BatchIdf {
 
     /// The IDF of feature `key` in a document of `lang`.
     pub(crate) fn idf(&self, lang: u8, key: u64) -> Option<f32> {
+        let f = self.features.get(&key).copied().unwrap_or_default();
+        let in_language = if f.mixed {
+            self.mixed.get(&(lang, key)).copied().unwrap_or(0)
+        } else if f.language == lang {
+            f.in_language
+        } else {
+            0
+        };
         batch_idf(
-            self.by_language.get(&(lang, key)).copied().unwrap_or(0),
+            in_language,
             self.documents_by_language[usize::from(lang)],
-            self.all.get(&key).copied().unwrap_or(0),
+            f.all,
             self.documents,
         )
     }
@@ -101,7 +137,10 @@ pub(crate) fn weigh(bag: &[(u64, f32)], idf: impl Fn(u64) -> Option<f32>) -> Vec
 /// The `k` heaviest keys of a vector (ties: smaller key), ascending.
 pub(crate) fn top_terms(v: &[(u64, f32)], k: usize) -> Vec<u64> {
     let mut t: Vec<&(u64, f32)> = v.iter().collect();
-    t.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    if t.len() > k && k > 0 {
+        // Keys are distinct, so the order is total and the first k are one set.
+        t.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
     t.truncate(k);
     let mut keys: Vec<u64> = t.into_iter().map(|e| e.0).collect();
     keys.sort_unstable();
@@ -164,6 +203,64 @@ impl TimePrior {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn batch_idf_counts_as_two_plain_tables(
+            docs in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![0u8..3, proptest::strategy::Just(UNKNOWN_LANGUAGE)],
+                    proptest::collection::btree_set(0u64..12, 0..8),
+                ),
+                0..40,
+            ),
+        ) {
+            let bags: Vec<(u8, Vec<(u64, f32)>)> = docs
+                .iter()
+                .map(|(l, keys)| (*l, keys.iter().map(|&k| (k, 1.0)).collect()))
+                .collect();
+            let idf = BatchIdf::count(bags.iter().map(|(l, b)| (*l, b.as_slice())));
+            let mut all = std::collections::HashMap::new();
+            let mut by_language = std::collections::HashMap::new();
+            let mut n_language = std::collections::HashMap::new();
+            for (l, keys) in &docs {
+                *n_language.entry(*l).or_insert(0u64) += 1;
+                for &k in keys {
+                    *all.entry(k).or_insert(0u32) += 1;
+                    if *l != UNKNOWN_LANGUAGE {
+                        *by_language.entry((*l, k)).or_insert(0u32) += 1;
+                    }
+                }
+            }
+            for l in [0, 1, 2, UNKNOWN_LANGUAGE] {
+                for k in 0..12 {
+                    let expected = batch_idf(
+                        by_language.get(&(l, k)).copied().unwrap_or(0),
+                        n_language.get(&l).copied().unwrap_or(0),
+                        all.get(&k).copied().unwrap_or(0),
+                        docs.len() as u64,
+                    );
+                    proptest::prop_assert_eq!(idf.idf(l, k), expected, "language {} key {}", l, k);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn top_terms_are_the_heaviest_by_weight_then_key(
+            v in proptest::collection::btree_map(0u64..60, 0u8..6, 0..40),
+            k in 0usize..12,
+        ) {
+            // Few distinct weights: many ties, broken by the smaller key.
+            let v: Vec<(u64, f32)> = v.into_iter().map(|(key, w)| (key, f32::from(w))).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let mut expected: Vec<u64> = sorted.iter().take(k).map(|e| e.0).collect();
+            expected.sort_unstable();
+            proptest::prop_assert_eq!(top_terms(&v, k), expected);
+        }
+    }
 
     #[test]
     fn unit_vectors_and_rare_terms_weigh_more() {
