@@ -165,7 +165,7 @@ impl FeatureExtractor {
         scratch.hits = [0; LANGUAGES.len()];
         scratch.numbers.clear();
         scratch.number_text.clear();
-        if let Some(t) = title {
+        if let Some(t) = title.filter(|t| !is_dateline(t, &mut scratch.tokens)) {
             self.field(t, self.title_weight, scratch, out, &mut name);
         }
         self.field(text, 1.0, scratch, out, &mut name);
@@ -256,6 +256,92 @@ impl FeatureExtractor {
         });
         flush(run, &mut run_words, out, name);
     }
+}
+
+/// Words of a title that only dates or stamps it: "Friday, June 7, 2013",
+/// "Last Updated: 10:42 AM GMT".
+const DATELINE_WORDS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "last",
+    "updated",
+    "update",
+    "published",
+    "posted",
+    "modified",
+    "am",
+    "pm",
+    "a.m",
+    "p.m",
+    "gmt",
+    "utc",
+    "et",
+    "est",
+    "edt",
+    "cet",
+    "bst",
+    "pst",
+    "pdt",
+    "st",
+    "nd",
+    "rd",
+    "th",
+    "on",
+    "at",
+];
+
+/// Whether a title holds nothing but a date or a time stamp (every token a
+/// number or a [`DATELINE_WORDS`] word): such a title names no event and
+/// is not weighed, where a real title weighs
+/// [`StoryConfig::title_weight`](crate::StoryConfig) times the body.
+fn is_dateline(title: &str, tokens: &mut TokenScratch) -> bool {
+    let mut words = 0;
+    let mut dateline = true;
+    for_each_token(title, tokens, |t, _| {
+        words += 1;
+        dateline &= t.iter().any(u8::is_ascii_digit)
+            || std::str::from_utf8(t).is_ok_and(|w| DATELINE_WORDS.contains(&w));
+    });
+    words > 0 && dateline
 }
 
 fn count_languages(hits: &mut [u32; LANGUAGES.len()], mut langs: u32) {
@@ -463,6 +549,24 @@ mod tests {
         assert!(Numbers::from_bytes(&a.to_bytes()[1..]).is_err());
         assert_eq!(a.conflicts(&c), 0);
         assert_eq!(a.conflicts(&numbers("No numbers here at all.")), 0);
+    }
+
+    #[test]
+    fn a_dateline_title_is_not_weighed() {
+        for title in [
+            "Friday, June 7, 2013",
+            "MONDAY, MAY 23, 2005",
+            "Last Updated: 10:42 AM GMT, 12/03/2026",
+        ] {
+            assert_eq!(
+                keys(Some(title), "Quake hits Aceh"),
+                keys(None, "Quake hits Aceh"),
+                "{title}"
+            );
+        }
+        // A title with one word of its own is a title.
+        let t = keys(Some("Quake on Friday, June 7"), "Quake hits Aceh");
+        assert_ne!(t, keys(None, "Quake hits Aceh"));
     }
 
     #[test]
