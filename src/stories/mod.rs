@@ -25,8 +25,9 @@ use crate::hash::Map;
 
 pub use features::Numbers;
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
-pub(crate) use link::{average_link, dot, DotTable};
+pub(crate) use link::{average_link, dot, DotTable, Numbered};
 pub(crate) use stopwords::LANGUAGES;
+use weight::weigh_tagged;
 pub(crate) use weight::{batch_idf, stream_idf, top_terms, weigh, BatchIdf, TimePrior, Vector};
 
 use block::{candidate_pairs, Blocking};
@@ -67,25 +68,31 @@ pub(crate) struct Side<'a> {
 /// discounted by the time prior (0 beyond the horizon) and by `penalty`
 /// for each kind of conflict in the numbers they state.
 pub(crate) fn pair_similarity(prior: &TimePrior, penalty: f64, a: Side<'_>, b: Side<'_>) -> f64 {
-    discounted(prior, penalty, a, b, || dot(a.vector, b.vector))
+    discounted(
+        prior,
+        penalty,
+        (a.day, a.numbers),
+        (b.day, b.numbers),
+        || dot(a.vector, b.vector),
+    )
 }
 
-/// As [`pair_similarity`], the cosine worked out by `cosine` (not called
-/// beyond the horizon).
+/// As [`pair_similarity`], for documents of `(day, numbers)`, the cosine
+/// worked out by `cosine` (not called beyond the horizon).
 fn discounted(
     prior: &TimePrior,
     penalty: f64,
-    a: Side<'_>,
-    b: Side<'_>,
+    a: (Option<Day>, &Numbers),
+    b: (Option<Day>, &Numbers),
     cosine: impl FnOnce() -> f64,
 ) -> f64 {
-    if let (Some(x), Some(y), Some(h)) = (a.day, b.day, prior.horizon()) {
+    if let (Some(x), Some(y), Some(h)) = (a.0, b.0, prior.horizon()) {
         if x.days().abs_diff(y.days()) > h {
             return 0.0;
         }
     }
-    let conflicts = a.numbers.conflicts(b.numbers);
-    cosine() * prior.between(a.day, b.day) * (1.0 - penalty).powi(conflicts as i32)
+    let conflicts = a.1.conflicts(b.1);
+    cosine() * prior.between(a.0, b.0) * (1.0 - penalty).powi(conflicts as i32)
 }
 
 /// Each document's density: the `rank`-th highest similarity among its
@@ -129,6 +136,8 @@ pub(crate) fn locally_scaled(s: f64, da: f64, db: f64, scale: f64) -> f64 {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Profile {
     pub(crate) vector: Vector,
+    /// `vector` by the batch's feature numbers (see [`DotTable`]).
+    pub(crate) numbered: Numbered,
     pub(crate) numbers: Numbers,
 }
 
@@ -260,11 +269,16 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
         };
     }
     let mut laps = Laps::start();
-    let (profiles, _) = profiles_named(docs, config, seed, false, &mut laps);
+    let (mut profiles, _) = profiles_named(docs, config, seed, false, &mut laps);
     let blocking = Blocking::new(config);
     let terms: Vec<Vec<u64>> = profiles
-        .par_iter()
-        .map(|p| top_terms(&p.vector, blocking.top_terms()))
+        .par_iter_mut()
+        .map(|p| {
+            let terms = top_terms(&p.vector, blocking.top_terms());
+            // From here on the vector is read by feature number only.
+            p.vector = Vector::new();
+            terms
+        })
         .collect();
     let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
     let (pairs, skipped) = candidate_pairs(&blocking, &terms, &days);
@@ -272,28 +286,32 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
     stats.candidates = pairs.len() as u64;
     laps.lap("blocking");
     let prior = TimePrior::new(config);
-    let side = |x: u32| Side {
-        vector: &profiles[x as usize].vector,
-        day: days[x as usize],
-        numbers: &profiles[x as usize].numbers,
-    };
+    let features = profiles
+        .par_iter()
+        .filter_map(|p| p.numbered.iter().map(|e| e.0 as usize + 1).max())
+        .max()
+        .unwrap_or(0);
+    let side = |x: u32| (days[x as usize], &profiles[x as usize].numbers);
     // Pairs come grouped by their first document: it is held in a table
     // once for all its partners.
     let sims: Vec<(u32, u32, f64)> = pairs
         .par_chunk_by(|x, y| x.0 == y.0)
-        .map_init(DotTable::default, |table, run| {
-            let a = side(run[0].0);
-            table.load(a.vector);
-            run.iter()
-                .filter_map(|&(x, y)| {
-                    let b = side(y);
-                    let s = discounted(&prior, config.conflict_penalty, a, b, || {
-                        table.dot(b.vector)
-                    });
-                    (s > 0.0).then_some((x, y, s))
-                })
-                .collect::<Vec<_>>()
-        })
+        .map_init(
+            || DotTable::new(features),
+            |table, run| {
+                let a = run[0].0;
+                table.load(&profiles[a as usize].numbered);
+                run.iter()
+                    .filter_map(|&(x, y)| {
+                        let s =
+                            discounted(&prior, config.conflict_penalty, side(x), side(y), || {
+                                table.dot(&profiles[y as usize].numbered)
+                            });
+                        (s > 0.0).then_some((x, y, s))
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
         .flatten_iter()
         .collect();
     stats.linked = sims.len() as u64;
@@ -368,9 +386,19 @@ pub(crate) fn profiles_named(
     }
     let profiles = bags
         .into_par_iter()
-        .map(|(bag, numbers, language, _)| Profile {
-            vector: weigh(&bag, |k| idf.idf(language, k)),
-            numbers,
+        .map(|(bag, numbers, language, _)| {
+            let (vector, numbers_of_features) =
+                weigh_tagged(&bag, |k| idf.numbered_idf(language, k));
+            let numbered = numbers_of_features
+                .into_iter()
+                .zip(&vector)
+                .map(|(i, e)| (i, e.1))
+                .collect();
+            Profile {
+                vector,
+                numbered,
+                numbers,
+            }
         })
         .collect();
     laps.lap("weighting");

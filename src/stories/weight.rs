@@ -42,6 +42,8 @@ struct Frequency {
     language: u8,
     /// Carried by documents of two or more languages: see [`BatchIdf::mixed`].
     mixed: bool,
+    /// The feature's number: its place in the order features were first met.
+    number: u32,
 }
 
 impl BatchIdf {
@@ -55,7 +57,11 @@ impl BatchIdf {
             idf.documents += 1;
             idf.documents_by_language[usize::from(lang)] += 1;
             for &(k, _) in bag {
-                let f = idf.features.entry(k).or_default();
+                let next = idf.features.len() as u32;
+                let f = idf.features.entry(k).or_insert(Frequency {
+                    number: next,
+                    ..Frequency::default()
+                });
                 f.all += 1;
                 if lang == UNKNOWN_LANGUAGE {
                     continue;
@@ -76,8 +82,9 @@ impl BatchIdf {
         idf
     }
 
-    /// The IDF of feature `key` in a document of `lang`.
-    pub(crate) fn idf(&self, lang: u8, key: u64) -> Option<f32> {
+    /// The IDF of feature `key` in a document of `lang`, and the feature's
+    /// number: features are numbered `0..` in the order first counted.
+    pub(crate) fn numbered_idf(&self, lang: u8, key: u64) -> Option<(f32, u32)> {
         let f = self.features.get(&key).copied().unwrap_or_default();
         let in_language = if f.mixed {
             self.mixed.get(&(lang, key)).copied().unwrap_or(0)
@@ -86,12 +93,13 @@ impl BatchIdf {
         } else {
             0
         };
-        batch_idf(
+        let idf = batch_idf(
             in_language,
             self.documents_by_language[usize::from(lang)],
             f.all,
             self.documents,
-        )
+        )?;
+        Some((idf, f.number))
     }
 }
 
@@ -121,9 +129,23 @@ pub(crate) fn stream_idf(df: u32, n: u64) -> Option<f32> {
 /// A bag of raw feature weights (sorted by key) as a unit TF-IDF vector:
 /// `(1 + ln tf) * idf(key)`, features without an IDF dropped.
 pub(crate) fn weigh(bag: &[(u64, f32)], idf: impl Fn(u64) -> Option<f32>) -> Vector {
+    weigh_tagged(bag, |k| Some((idf(k)?, ()))).0
+}
+
+/// As [`weigh`], `idf` also giving a tag for each feature it keeps (the
+/// feature's number), returned in the vector's order.
+pub(crate) fn weigh_tagged<T>(
+    bag: &[(u64, f32)],
+    idf: impl Fn(u64) -> Option<(f32, T)>,
+) -> (Vector, Vec<T>) {
+    let mut tags = Vec::new();
     let mut v: Vector = bag
         .iter()
-        .filter_map(|&(k, tf)| Some((k, (1.0 + tf.ln()) * idf(k)?)))
+        .filter_map(|&(k, tf)| {
+            let (idf, tag) = idf(k)?;
+            tags.push(tag);
+            Some((k, (1.0 + tf.ln()) * idf))
+        })
         .collect();
     let norm = v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -131,7 +153,7 @@ pub(crate) fn weigh(bag: &[(u64, f32)], idf: impl Fn(u64) -> Option<f32>) -> Vec
             e.1 /= norm;
         }
     }
-    v
+    (v, tags)
 }
 
 /// The `k` heaviest keys of a vector (ties: smaller key), ascending.
@@ -240,7 +262,7 @@ mod tests {
                         all.get(&k).copied().unwrap_or(0),
                         docs.len() as u64,
                     );
-                    proptest::prop_assert_eq!(idf.idf(l, k), expected, "language {} key {}", l, k);
+                    proptest::prop_assert_eq!(idf.numbered_idf(l, k).map(|e| e.0), expected, "language {} key {}", l, k);
                 }
             }
         }
