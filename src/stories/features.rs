@@ -260,74 +260,10 @@ impl FeatureExtractor {
 
 /// Words of a title that only dates or stamps it: "Friday, June 7, 2013",
 /// "Last Updated: 10:42 AM GMT".
-const DATELINE_WORDS: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mon",
-    "tue",
-    "tues",
-    "wed",
-    "thu",
-    "thur",
-    "thurs",
-    "fri",
-    "sat",
-    "sun",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "last",
-    "updated",
-    "update",
-    "published",
-    "posted",
-    "modified",
-    "am",
-    "pm",
-    "a.m",
-    "p.m",
-    "gmt",
-    "utc",
-    "et",
-    "est",
-    "edt",
-    "cet",
-    "bst",
-    "pst",
-    "pdt",
-    "st",
-    "nd",
-    "rd",
-    "th",
-    "on",
-    "at",
-];
+const DATELINE_WORDS: &str = "monday tuesday wednesday thursday friday saturday sunday mon tue \
+tues wed thu thur thurs fri sat sun january february march april may june july august september \
+october november december jan feb mar apr jun jul aug sep sept oct nov dec last updated update \
+published posted modified am pm a.m p.m gmt utc et est edt cet bst pst pdt st nd rd th on at";
 
 /// Whether a title holds nothing but a date or a time stamp (every token a
 /// number or a [`DATELINE_WORDS`] word): such a title names no event and
@@ -339,7 +275,7 @@ fn is_dateline(title: &str, tokens: &mut TokenScratch) -> bool {
     for_each_token(title, tokens, |t, _| {
         words += 1;
         dateline &= t.iter().any(u8::is_ascii_digit)
-            || std::str::from_utf8(t).is_ok_and(|w| DATELINE_WORDS.contains(&w));
+            || DATELINE_WORDS.split_whitespace().any(|w| w.as_bytes() == t);
     });
     words > 0 && dateline
 }

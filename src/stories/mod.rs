@@ -362,17 +362,20 @@ pub(crate) fn profiles_named(
     type Bag = (Vector, Numbers, u8, Vec<(u64, Vec<u8>)>);
     let bags: Vec<Bag> = docs
         .par_iter()
-        .map_init(FeatureScratch::default, |scratch, d| {
-            let mut out = Vec::new();
-            let mut seen: Vec<(u64, Vec<u8>)> = Vec::new();
-            let language = fx.extract_named(d.title, d.text, scratch, &mut out, |k, t| {
-                if names {
-                    seen.push((k, t.to_vec()));
-                }
-            });
-            let numbers = scratch.numbers();
-            (out, numbers, language, seen)
-        })
+        .map_init(
+            || (FeatureScratch::default(), Vector::new()),
+            |(scratch, out), d| {
+                let mut seen: Vec<(u64, Vec<u8>)> = Vec::new();
+                let language = fx.extract_named(d.title, d.text, scratch, out, |k, t| {
+                    if names {
+                        seen.push((k, t.to_vec()));
+                    }
+                });
+                // Occurrences are collected in one buffer per thread; a bag
+                // keeps only its distinct features (about half), at their size.
+                (out.as_slice().to_vec(), scratch.numbers(), language, seen)
+            },
+        )
         .collect();
     laps.lap("features");
     let idf = BatchIdf::count(bags.iter().map(|b| (b.2, b.0.as_slice())));
