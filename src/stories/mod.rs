@@ -389,9 +389,8 @@ pub(crate) fn profiles_named(
     }
     let profiles = bags
         .into_par_iter()
-        .map(|(bag, numbers, language, _)| {
-            let (vector, numbers_of_features) =
-                weigh_tagged(&bag, |k| idf.numbered_idf(language, k));
+        .map(|(mut vector, numbers, language, _)| {
+            let numbers_of_features = weigh_tagged(&mut vector, |k| idf.numbered_idf(language, k));
             let numbered = numbers_of_features
                 .into_iter()
                 .zip(&vector)

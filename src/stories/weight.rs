@@ -30,6 +30,10 @@ pub(crate) struct BatchIdf {
     mixed: Map<(u8, u64), u32>,
     documents: u64,
     documents_by_language: Vec<u64>,
+    /// By feature number: the IDF in a document of the feature's language
+    /// and in any other, 0 for none (a [`batch_idf`] is never 0). Mixed
+    /// features are looked up in `mixed` instead.
+    idf: Vec<[f32; 2]>,
 }
 
 /// How many documents carry a feature, in all and in its language.
@@ -79,26 +83,30 @@ impl BatchIdf {
                 }
             }
         }
+        // Each IDF once per feature, not once per document carrying it.
+        idf.idf = vec![[0.0; 2]; idf.features.len()];
+        for f in idf.features.values().filter(|f| !f.mixed) {
+            let n_language = idf.documents_by_language[usize::from(f.language)];
+            let own = batch_idf(f.in_language, n_language, f.all, idf.documents);
+            let other = batch_idf(0, 0, f.all, idf.documents);
+            idf.idf[f.number as usize] = [own.unwrap_or(0.0), other.unwrap_or(0.0)];
+        }
         idf
     }
 
     /// The IDF of feature `key` in a document of `lang`, and the feature's
     /// number: features are numbered `0..` in the order first counted.
     pub(crate) fn numbered_idf(&self, lang: u8, key: u64) -> Option<(f32, u32)> {
-        let f = self.features.get(&key).copied().unwrap_or_default();
-        let in_language = if f.mixed {
-            self.mixed.get(&(lang, key)).copied().unwrap_or(0)
-        } else if f.language == lang {
-            f.in_language
+        let f = self.features.get(&key)?;
+        let idf = if f.mixed {
+            let in_language = self.mixed.get(&(lang, key)).copied().unwrap_or(0);
+            let n_language = self.documents_by_language[usize::from(lang)];
+            batch_idf(in_language, n_language, f.all, self.documents)?
         } else {
-            0
+            let [own, other] = self.idf[f.number as usize];
+            let idf = if f.language == lang { own } else { other };
+            (idf > 0.0).then_some(idf)?
         };
-        let idf = batch_idf(
-            in_language,
-            self.documents_by_language[usize::from(lang)],
-            f.all,
-            self.documents,
-        )?;
         Some((idf, f.number))
     }
 }
@@ -129,31 +137,31 @@ pub(crate) fn stream_idf(df: u32, n: u64) -> Option<f32> {
 /// A bag of raw feature weights (sorted by key) as a unit TF-IDF vector:
 /// `(1 + ln tf) * idf(key)`, features without an IDF dropped.
 pub(crate) fn weigh(bag: &[(u64, f32)], idf: impl Fn(u64) -> Option<f32>) -> Vector {
-    weigh_tagged(bag, |k| Some((idf(k)?, ()))).0
+    let mut v = bag.to_vec();
+    weigh_tagged(&mut v, |k| Some((idf(k)?, ())));
+    v
 }
 
-/// As [`weigh`], `idf` also giving a tag for each feature it keeps (the
-/// feature's number), returned in the vector's order.
-pub(crate) fn weigh_tagged<T>(
-    bag: &[(u64, f32)],
-    idf: impl Fn(u64) -> Option<(f32, T)>,
-) -> (Vector, Vec<T>) {
-    let mut tags = Vec::new();
-    let mut v: Vector = bag
-        .iter()
-        .filter_map(|&(k, tf)| {
-            let (idf, tag) = idf(k)?;
+/// As [`weigh`], in place (the bag becomes the vector), `idf` also giving a
+/// tag for each feature it keeps (the feature's number), returned in the
+/// vector's order.
+pub(crate) fn weigh_tagged<T>(bag: &mut Vector, idf: impl Fn(u64) -> Option<(f32, T)>) -> Vec<T> {
+    let mut tags = Vec::with_capacity(bag.len());
+    bag.retain_mut(|e| match idf(e.0) {
+        Some((idf, tag)) => {
             tags.push(tag);
-            Some((k, (1.0 + tf.ln()) * idf))
-        })
-        .collect();
-    let norm = v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+            e.1 = (1.0 + e.1.ln()) * idf;
+            true
+        }
+        None => false,
+    });
+    let norm = bag.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
     if norm > 0.0 {
-        for e in &mut v {
+        for e in bag.iter_mut() {
             e.1 /= norm;
         }
     }
-    (v, tags)
+    tags
 }
 
 /// The `k` heaviest keys of a vector (ties: smaller key), ascending.
