@@ -172,30 +172,38 @@ pub(crate) fn candidate_pairs(
         }
         lists.push(range);
     }
-    let min_shared = blocking.min_shared;
+    let min_shared = blocking.min_shared as u32;
+    // A document's later partners are counted in one array per thread (the
+    // keys they share), not gathered and sorted: the lists hold up to `cap`
+    // documents each and most partners share one key only.
+    let scratch = || (vec![0u32; terms.len()], Vec::new());
     let pairs = keys_of
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(d, keys)| {
+        .map_init(scratch, |(shared, met), (d, keys)| {
             let d = d as u64;
-            let mut later: Vec<u32> = keys
-                .iter()
-                .flat_map(|&(key, home)| {
-                    // A key's members ascend by document: skip to the later ones.
-                    let list = &postings[lists[key as usize].clone()];
-                    list[list.partition_point(|o| o.doc <= d)..]
-                        .iter()
-                        .filter(move |o| home || o.home)
-                        .map(|o| o.doc as u32)
-                })
-                .collect();
-            later.sort_unstable();
-            later
-                .chunk_by(|a, b| a == b)
-                .filter(|run| run.len() >= min_shared)
-                .map(|run| (d as u32, run[0]))
-                .collect::<Vec<_>>()
+            for &(key, home) in keys {
+                let list = &postings[lists[key as usize].clone()];
+                for o in &list[list.partition_point(|o| o.doc <= d)..] {
+                    if home || o.home {
+                        let count = &mut shared[o.doc as usize];
+                        if *count == 0 {
+                            met.push(o.doc as u32);
+                        }
+                        *count += 1;
+                    }
+                }
+            }
+            let mut partners: Vec<(u32, u32)> = Vec::new();
+            for o in met.drain(..) {
+                if std::mem::take(&mut shared[o as usize]) >= min_shared {
+                    partners.push((d as u32, o));
+                }
+            }
+            partners.sort_unstable();
+            partners
         })
+        .flatten_iter()
         .collect();
     (pairs, skipped)
 }
