@@ -274,8 +274,12 @@ fn is_dateline(title: &str, tokens: &mut TokenScratch) -> bool {
     let mut dateline = true;
     for_each_token(title, tokens, |t, _| {
         words += 1;
-        dateline &= t.iter().any(u8::is_ascii_digit)
-            || DATELINE_WORDS.split_whitespace().any(|w| w.as_bytes() == t);
+        // Most titles fail at their first word: look no further then.
+        dateline = dateline
+            && (t.iter().any(u8::is_ascii_digit)
+                || DATELINE_WORDS
+                    .split_ascii_whitespace()
+                    .any(|w| w.as_bytes() == t));
     });
     words > 0 && dateline
 }
