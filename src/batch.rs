@@ -164,7 +164,7 @@ impl Clusterer {
         Batch {
             clusterer: self,
             articles: Vec::new(),
-            keep_texts: true,
+            texts_back: true,
             signed: Signed {
                 sketches: Sketches::new(self.signer.num_perm()),
                 ..Signed::default()
@@ -180,6 +180,17 @@ impl Clusterer {
         presigned: Option<Signed>,
         progress: &dyn Progress,
     ) -> Result<Clustering> {
+        let copies = self.copy_tier(articles, presigned, progress)?;
+        self.story_tier(articles, copies, progress)
+    }
+
+    /// The copy groups of `articles` (see [`run`](Self::run)).
+    fn copy_tier<R: Record>(
+        &self,
+        articles: &[R],
+        presigned: Option<Signed>,
+        progress: &dyn Progress,
+    ) -> Result<CopyTier> {
         let mut report = Report {
             documents: articles.len(),
             lsh: self.lsh,
@@ -263,7 +274,28 @@ impl Clusterer {
         };
         report.candidates = groups.stats;
         report.duplicates = groups.duplicates as usize;
+        Ok(CopyTier {
+            order,
+            groups,
+            days,
+            report,
+        })
+    }
 
+    /// The stories above the copy groups of `articles`, and the result.
+    fn story_tier<R: Record>(
+        &self,
+        articles: &[R],
+        copies: CopyTier,
+        progress: &dyn Progress,
+    ) -> Result<Clustering> {
+        let CopyTier {
+            order,
+            groups,
+            days,
+            mut report,
+        } = copies;
+        let article = |i: u32| &articles[order[i as usize] as usize];
         let start = Instant::now();
         progress.stage("stories", 0);
         let story_of = self.stories(&groups, &days, &article, &mut report);
@@ -365,6 +397,15 @@ impl Clusterer {
     }
 }
 
+/// What the copy tier found, for the story tier.
+struct CopyTier {
+    /// Input position of each document (documents in id order).
+    order: Vec<u32>,
+    groups: CopyGroups,
+    days: Vec<Option<crate::Day>>,
+    report: Report,
+}
+
 /// Articles signed as they arrive and clustered at the end: made by
 /// [`Clusterer::batch`]. Each [`push`](Self::push) signs its articles at
 /// once on the thread pool, so that signing overlaps the reading of the next
@@ -392,7 +433,9 @@ impl Clusterer {
 pub struct Batch<'c> {
     clusterer: &'c Clusterer,
     articles: Vec<Article>,
-    keep_texts: bool,
+    /// Whether [`finish`](Self::finish) gives the texts back (see
+    /// [`without_texts`](Self::without_texts)).
+    texts_back: bool,
     /// The MinHash signatures of the articles, in input order (none with
     /// SimHash, whose fingerprints are made at the end).
     signed: Signed,
@@ -420,26 +463,24 @@ impl Batch<'_> {
             self.signed.append(signed);
         }
         let mut articles = articles;
-        if !self.keep_texts {
-            for a in &mut articles {
-                a.text = String::new();
-                a.title = None;
-            }
+        // The story tier reads texts and titles, SimHash fingerprints at the end.
+        if !self.texts_back && !config.stories.enabled && config.copies.simhash.is_none() {
+            articles.iter_mut().for_each(let_go);
         }
         self.articles.extend(articles);
         Ok(())
     }
 
-    /// Lets go of each article's text and title once it is signed, so that
-    /// memory holds one chunk of text rather than all of it, for a caller
-    /// who needs only the ids back: the articles [`finish`](Self::finish)
-    /// gives back then have empty texts and no titles. It takes effect only
-    /// where nothing later reads the texts: with MinHash and the story tier
-    /// off (the story tier reads texts and titles, SimHash fingerprints at
-    /// the end); otherwise the texts are kept.
+    /// Lets go of each article's text and title as soon as nothing reads it
+    /// any more, for a caller who needs only the ids back: the articles
+    /// [`finish`](Self::finish) gives back then have empty texts and no
+    /// titles. With MinHash and the story tier off, a text goes once it is
+    /// signed, so that memory holds one chunk of text rather than all of it;
+    /// with the story tier on, the texts of all but each copy group's
+    /// representative go once the copy groups are found, before the story
+    /// tier builds its vectors.
     pub fn without_texts(mut self) -> Self {
-        let config = &self.clusterer.config;
-        self.keep_texts = config.stories.enabled || config.copies.simhash.is_some();
+        self.texts_back = false;
         self
     }
 
@@ -454,12 +495,30 @@ impl Batch<'_> {
     ///
     /// # Errors
     /// As [`Clusterer::cluster`].
-    pub fn finish(self, progress: &dyn Progress) -> Result<(Vec<Article>, Clustering)> {
-        let presigned =
-            Some(self.signed).filter(|_| self.clusterer.config.copies.simhash.is_none());
-        let result = self.clusterer.run(&self.articles, presigned, progress)?;
+    pub fn finish(mut self, progress: &dyn Progress) -> Result<(Vec<Article>, Clustering)> {
+        let clusterer = self.clusterer;
+        let presigned = Some(self.signed).filter(|_| clusterer.config.copies.simhash.is_none());
+        let copies = clusterer.copy_tier(&self.articles, presigned, progress)?;
+        if !self.texts_back {
+            // The story tier reads each copy group's representative only.
+            for (d, &rep) in copies.groups.representative.iter().enumerate() {
+                if rep as usize != d {
+                    let_go(&mut self.articles[copies.order[d] as usize]);
+                }
+            }
+        }
+        let result = clusterer.story_tier(&self.articles, copies, progress)?;
+        if !self.texts_back {
+            self.articles.iter_mut().for_each(let_go);
+        }
         Ok((self.articles, result))
     }
+}
+
+/// Drops an article's text and title.
+fn let_go(article: &mut Article) {
+    article.text = String::new();
+    article.title = None;
 }
 
 /// Counts what signing found in the report; `id(i)` names document `i`.
