@@ -450,15 +450,27 @@ impl Stream {
             self.latest_day
         };
         let plan = self.plan(article, &sketch, day, self.cutoff_at(latest));
-        let new_name = article.id.clone();
-        let (copy, copy_score) = match plan.join {
-            Some((g, s)) => (self.group_name(g).to_owned(), s),
-            None => (new_name.clone(), 1.0),
+        // The names `add` would give: a merge keeps the older group's and
+        // the older story's name.
+        let oldest_story = |stories: &mut dyn Iterator<Item = u32>| {
+            let s = stories.min_by_key(|&s| self.stories[s as usize].first);
+            self.story_name(s.expect("at least one story")).to_owned()
         };
-        let (story, story_score) = match (plan.join, plan.story) {
-            (Some((g, _)), _) => (self.story_name(self.story_of_group(g)).to_owned(), 1.0),
-            (None, Some((s, score))) => (self.story_name(s).to_owned(), score),
-            (None, None) => (new_name, 1.0),
+        let new_name = article.id.clone();
+        let (copy, copy_score, story, story_score) = match (plan.join, plan.story) {
+            (Some((g, score)), _) => {
+                let groups = || std::iter::once(g).chain(plan.merge_groups.iter().copied());
+                let oldest = groups().min_by_key(|&x| self.groups[x as usize].first);
+                let copy = self.group_name(oldest.expect("one group")).to_owned();
+                let story = oldest_story(&mut groups().map(|x| self.story_of_group(x)));
+                (copy, score, story, 1.0)
+            }
+            (None, Some((s, score))) => {
+                let story =
+                    oldest_story(&mut std::iter::once(s).chain(plan.merge_stories.iter().copied()));
+                (new_name, 1.0, story, score)
+            }
+            (None, None) => (new_name.clone(), 1.0, new_name, 1.0),
         };
         Ok(Assignment {
             id: article.id.clone(),
