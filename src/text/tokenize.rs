@@ -16,7 +16,7 @@
 //! the masks' run edges, with no branch per byte; tokens are lower-cased as
 //! they are emitted, or, when only their hashes are wanted, read from one
 //! lower-cased copy of the text (see [`token_hashes`]). Text that is ASCII but
-//! for typographic quotes, dashes and no-break spaces (half of real news
+//! for typographic quotes, dashes and no-break spaces (half of the AllSides
 //! excerpts) is normalised first and then takes the same path. Property tests
 //! check that both yield exactly the tokens and hashes of the general path.
 //!
