@@ -452,23 +452,18 @@ impl Stream {
         let plan = self.plan(article, &sketch, day, self.cutoff_at(latest));
         // The names `add` would give: a merge keeps the older group's and
         // the older story's name.
-        let oldest_story = |stories: &mut dyn Iterator<Item = u32>| {
-            let s = stories.min_by_key(|&s| self.stories[s as usize].first);
-            self.story_name(s.expect("at least one story")).to_owned()
-        };
         let new_name = article.id.clone();
         let (copy, copy_score, story, story_score) = match (plan.join, plan.story) {
             (Some((g, score)), _) => {
                 let groups = || std::iter::once(g).chain(plan.merge_groups.iter().copied());
                 let oldest = groups().min_by_key(|&x| self.groups[x as usize].first);
-                let copy = self.group_name(oldest.expect("one group")).to_owned();
-                let story = oldest_story(&mut groups().map(|x| self.story_of_group(x)));
+                let copy = self.group_name(oldest.unwrap_or(g)).to_owned();
+                let story = self.oldest_story_name(groups().map(|x| self.story_of_group(x)));
                 (copy, score, story, 1.0)
             }
             (None, Some((s, score))) => {
-                let story =
-                    oldest_story(&mut std::iter::once(s).chain(plan.merge_stories.iter().copied()));
-                (new_name, 1.0, story, score)
+                let stories = std::iter::once(s).chain(plan.merge_stories.iter().copied());
+                (new_name, 1.0, self.oldest_story_name(stories), score)
             }
             (None, None) => (new_name.clone(), 1.0, new_name, 1.0),
         };
@@ -541,6 +536,14 @@ impl Stream {
 
     fn story_name(&self, s: u32) -> &str {
         self.index.id(self.stories[s as usize].first)
+    }
+
+    /// The name of the oldest of `stories` (not empty): the one a merge of
+    /// them keeps.
+    fn oldest_story_name(&self, stories: impl Iterator<Item = u32>) -> String {
+        let oldest = stories.min_by_key(|&s| self.stories[s as usize].first);
+        self.story_name(oldest.expect("at least one story"))
+            .to_owned()
     }
 
     /// Whether `day` is further after the newest date seen than the limits
