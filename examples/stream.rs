@@ -17,6 +17,7 @@
 //!   --jsonl               final assignments, one JSON line per input article in input order,
 //!                         as `cluster --jsonl` writes them (merges applied), instead of the live log
 //!   --quiet               neither live log nor summary
+//!   --input-order         replay in input order instead of by date
 //!
 //! Articles are replayed by date, undated ones first, ties in input order.
 
@@ -39,6 +40,7 @@ struct Args {
     config: Config,
     jsonl: bool,
     quiet: bool,
+    input_order: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -48,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
         config: Config::default(),
         jsonl: false,
         quiet: false,
+        input_order: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -70,6 +73,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--jsonl" => args.jsonl = true,
             "--quiet" => args.quiet = true,
+            "--input-order" => args.input_order = true,
             "-h" | "--help" => return Err(usage(include_str!("stream.rs"))),
             s if s.starts_with("--") => return Err(format!("unknown option {s} (see --help)")),
             _ => args.inputs.push(PathBuf::from(a)),
@@ -88,7 +92,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         args.inputs.push(PathBuf::from(SAMPLE));
     }
     let (articles, _) = read_inputs(&args.inputs, &ReadOptions::default())?;
-    let order = arrival_order(&articles);
+    let order = if args.input_order {
+        (0..articles.len()).collect()
+    } else {
+        arrival_order(&articles)
+    };
     let log = !args.quiet && !args.jsonl;
 
     // The uninterrupted run.
@@ -154,7 +162,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let st = stream.stats();
     eprintln!(
         "stream: {} articles in {:.2?} ({:.1} us each), window {:?}: {} copy groups, {} stories, \
-         {} copy merges, {} story merges, {} frozen, {} evicted",
+         {} copy merges, {} story merges, {} story splits, {} frozen, {} evicted",
         articles.len(),
         elapsed,
         elapsed.as_secs_f64() * 1e6 / articles.len().max(1) as f64,
@@ -163,6 +171,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         st.stories - st.story_merges,
         st.copy_merges,
         st.story_merges,
+        st.story_splits,
         st.frozen,
         st.evicted
     );
@@ -222,6 +231,15 @@ fn print_assignment(
             Event::StoriesMerged { kept, absorbed } => {
                 writeln!(out, "           ! story {absorbed} merged into {kept}")?
             }
+            Event::GroupsMoved {
+                from,
+                to,
+                copy_groups,
+            } => writeln!(
+                out,
+                "           ! copy groups {} moved from story {from} to {to}",
+                copy_groups.join(", ")
+            )?,
             Event::StoryFrozen { story } => writeln!(out, "           ! story {story} frozen")?,
             _ => writeln!(out, "           ! {e:?}")?,
         }

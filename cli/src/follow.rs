@@ -34,6 +34,11 @@ enum Out<'a> {
         kept: &'a str,
         absorbed: &'a str,
     },
+    GroupsMoved {
+        from: &'a str,
+        to: &'a str,
+        copy_groups: &'a [String],
+    },
     StoryFrozen {
         story: &'a str,
     },
@@ -57,6 +62,15 @@ fn write_assignment(out: &mut impl Write, a: &Assignment) -> std::io::Result<()>
         line(&match e {
             Event::CopyGroupsMerged { kept, absorbed } => Out::CopyGroupsMerged { kept, absorbed },
             Event::StoriesMerged { kept, absorbed } => Out::StoriesMerged { kept, absorbed },
+            Event::GroupsMoved {
+                from,
+                to,
+                copy_groups,
+            } => Out::GroupsMoved {
+                from,
+                to,
+                copy_groups,
+            },
             Event::StoryFrozen { story } => Out::StoryFrozen { story },
             _ => continue,
         })?;

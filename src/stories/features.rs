@@ -125,19 +125,8 @@ impl FeatureExtractor {
     }
 
     /// The features of one article as `(key, raw weight)`, sorted by key,
-    /// each key once.
-    pub(crate) fn extract(
-        &self,
-        title: Option<&str>,
-        text: &str,
-        scratch: &mut FeatureScratch,
-        out: &mut Vec<(u64, f32)>,
-    ) {
-        self.extract_named(title, text, scratch, out, |_, _| {});
-    }
-
-    /// As [`extract`](Self::extract), and the document's language (see
-    /// [`detect`]) and the numbers it states.
+    /// each key once, and the document's language (see [`detect`]) and the
+    /// numbers it states.
     pub(crate) fn extract_story(
         &self,
         title: Option<&str>,
@@ -149,7 +138,7 @@ impl FeatureExtractor {
         (language, scratch.numbers())
     }
 
-    /// As [`extract`](Self::extract), also calling `name(key, bytes)` with
+    /// As [`extract_story`](Self::extract_story), also calling `name(key, bytes)` with
     /// the normalised text of each feature occurrence (a word, an entity run
     /// such as `vladimir putin`, a canonical number): how a story is
     /// labelled. Returns the document's language (see [`detect`]).
@@ -433,7 +422,7 @@ mod tests {
     fn keys(title: Option<&str>, text: &str) -> Vec<(u64, f32)> {
         let fx = FeatureExtractor::new(1, 2.0, 2.0);
         let mut out = Vec::new();
-        fx.extract(title, text, &mut FeatureScratch::default(), &mut out);
+        fx.extract_story(title, text, &mut FeatureScratch::default(), &mut out);
         out
     }
 

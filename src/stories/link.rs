@@ -64,12 +64,36 @@ impl Centroid {
             };
             out.push(next);
         }
+        self.0 = out;
+        self.cap();
+    }
+
+    /// The sum of sparse vectors sorted by key, in one pass: every entry
+    /// gathered, ordered by key (the vectors' order kept within a key), and
+    /// each key's run added up.
+    pub(crate) fn sum<'a>(vectors: impl Iterator<Item = &'a [(u64, f32)]>) -> Self {
+        let mut all: Vec<(u64, f32)> = vectors.flatten().copied().collect();
+        all.sort_by_key(|e| e.0);
+        let mut out: Vec<(u64, f32)> = Vec::with_capacity(all.len());
+        for (k, w) in all {
+            match out.last_mut() {
+                Some(last) if last.0 == k => last.1 += w,
+                _ => out.push((k, w)),
+            }
+        }
+        let mut c = Centroid(out);
+        c.cap();
+        c
+    }
+
+    /// Keeps the [`MAX_CENTROID_TERMS`] heaviest terms.
+    fn cap(&mut self) {
+        let out = &mut self.0;
         if out.len() > MAX_CENTROID_TERMS {
             out.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
             out.truncate(MAX_CENTROID_TERMS);
             out.sort_unstable_by_key(|e| e.0);
         }
-        self.0 = out;
     }
 }
 
@@ -281,6 +305,34 @@ mod tests {
         let v = [(1u64, 0.5f32), (3, 0.5)];
         let direct = Centroid(a.to_vec()).dot(&v) + Centroid(b.to_vec()).dot(&v);
         assert!((c.dot(&v) - direct).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_centroid_summed_at_once_equals_one_added_vector_by_vector() {
+        let vectors: Vec<Vec<(u64, f32)>> = (0..5u64)
+            .map(|i| {
+                (0..30)
+                    .map(|k| (k * (i + 1) % 37, 0.1 + k as f32 / 50.0))
+                    .collect()
+            })
+            .map(|mut v: Vec<(u64, f32)>| {
+                v.sort_by_key(|e| e.0);
+                v.dedup_by_key(|e| e.0);
+                v
+            })
+            .collect();
+        let mut one_by_one = Centroid::default();
+        for v in &vectors {
+            one_by_one.add(v);
+        }
+        let at_once = Centroid::sum(vectors.iter().map(|v| v.as_slice()));
+        assert_eq!(
+            at_once.0.iter().map(|e| e.0).collect::<Vec<_>>(),
+            one_by_one.0.iter().map(|e| e.0).collect::<Vec<_>>()
+        );
+        for (a, b) in at_once.0.iter().zip(&one_by_one.0) {
+            assert!((a.1 - b.1).abs() < 1e-5, "{a:?} {b:?}");
+        }
     }
 
     #[test]

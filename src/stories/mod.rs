@@ -28,7 +28,9 @@ pub(crate) use features::{FeatureExtractor, FeatureScratch};
 pub(crate) use link::{average_link, dot, DotTable, Numbered};
 pub(crate) use stopwords::LANGUAGES;
 use weight::weigh_tagged;
-pub(crate) use weight::{batch_idf, stream_idf, top_terms, weigh, BatchIdf, TimePrior, Vector};
+pub(crate) use weight::{
+    batch_idf, log_tf, top_terms, weigh, weigh_stream, BatchIdf, TimePrior, Vector,
+};
 
 use block::{candidate_pairs, Blocking};
 

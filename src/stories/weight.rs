@@ -134,6 +134,45 @@ pub(crate) fn stream_idf(df: u32, n: u64) -> Option<f32> {
     (idf > 0.0).then_some(idf)
 }
 
+/// The part of a bag's weights that does not change with the document
+/// frequencies: `1 + ln(raw weight)` for each feature.
+pub(crate) fn log_tf(bag: &[(u64, f32)]) -> Vector {
+    bag.iter().map(|&(k, w)| (k, 1.0 + w.ln())).collect()
+}
+
+/// A stream's two unit vectors of one bag, given as [`log_tf`], with
+/// `df(key)` copy groups out of `n` carrying each feature: every feature
+/// weighed by [`stream_idf`] (what a story sums), and only those at least
+/// two groups carry, by the same IDF (what a comparison uses: the batch
+/// drops a feature of one document too, as it links the document to
+/// nothing and would only dilute its similarities).
+pub(crate) fn weigh_stream(tf: &[(u64, f32)], df: impl Fn(u64) -> u32, n: u64) -> (Vector, Vector) {
+    let mut all = Vec::with_capacity(tf.len());
+    let mut shared = Vec::with_capacity(tf.len());
+    for &(k, t) in tf {
+        let d = df(k);
+        if let Some(idf) = stream_idf(d, n) {
+            all.push((k, t * idf));
+            if d >= 2 {
+                shared.push((k, t * idf));
+            }
+        }
+    }
+    normalize(&mut all);
+    normalize(&mut shared);
+    (all, shared)
+}
+
+/// Scales a vector to unit length (an empty or zero one stays as it is).
+fn normalize(v: &mut Vector) {
+    let norm = v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for e in v.iter_mut() {
+            e.1 /= norm;
+        }
+    }
+}
+
 /// A bag of raw feature weights (sorted by key) as a unit TF-IDF vector:
 /// `(1 + ln tf) * idf(key)`, features without an IDF dropped.
 pub(crate) fn weigh(bag: &[(u64, f32)], idf: impl Fn(u64) -> Option<f32>) -> Vector {
@@ -155,12 +194,7 @@ pub(crate) fn weigh_tagged<T>(bag: &mut Vector, idf: impl Fn(u64) -> Option<(f32
         }
         None => false,
     });
-    let norm = bag.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for e in bag.iter_mut() {
-            e.1 /= norm;
-        }
-    }
+    normalize(bag);
     tags
 }
 
@@ -310,6 +344,25 @@ mod tests {
         assert_eq!(top_terms(&s, 1), vec![2]);
         // Within its language a common word weighs little even when rare overall.
         assert!(batch_idf(40, 50, 40, 1000).unwrap() < batch_idf(0, 50, 40, 1000).unwrap());
+    }
+
+    #[test]
+    fn a_stream_weighs_every_feature_and_compares_the_shared_ones() {
+        let bag = vec![(1u64, 1.0f32), (2, 3.0), (3, 2.0), (4, 1.0)];
+        let df = |k: u64| [0, 1, 4, 2, 9][k as usize];
+        let (all, shared) = weigh_stream(&log_tf(&bag), df, 8);
+        // The whole vector is the one `weigh` gives, to the bit.
+        let plain = weigh(&bag, |k| stream_idf(df(k), 8));
+        assert_eq!(all, plain);
+        // The compared one leaves out the feature only this group has (key
+        // 1) and the one every group has (key 4, no IDF), and is a unit
+        // vector in the same proportions.
+        assert_eq!(shared.iter().map(|e| e.0).collect::<Vec<_>>(), vec![2, 3]);
+        let norm: f32 = shared.iter().map(|e| e.1 * e.1).sum();
+        assert!((norm - 1.0).abs() < 1e-6);
+        let ratio = |v: &Vector| v[v.len() - 2].1 / v[v.len() - 1].1;
+        let in_all = all[1].1 / all[2].1;
+        assert!((ratio(&shared) - in_all).abs() < 1e-6);
     }
 
     #[test]

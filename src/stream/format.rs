@@ -2,9 +2,11 @@
 //! [`persist`](crate::persist): the body of a copy index snapshot followed
 //! by the stream state.
 
-/* Body, format version 5 (version 4 lacked the window key each feature was
-last seen at and is read as if every feature had been seen last when it was
-saved; version 2 lacked the index's exact sets and is refused): the copy
+/* Body, format version 6 (version 5 lacked the stories' members and the
+split counter, and is read with every story settled; version 4 also lacked
+the window key each feature was last seen at and is read as if every feature
+had been seen last when it was saved; version 2 lacked the index's exact
+sets and is refused): the copy
 index body (see src/index/format.rs), then a u64 length L and L bytes of
 stream state, all integers little-endian (n documents, G groups, S stories,
 C centroid entries, T story terms, D document frequencies):
@@ -21,6 +23,13 @@ T*8             story terms (u64), story after story
 D*8 D*4 D*8     feature keys (u64, ascending), their document frequencies (u32),
                 the window key each was last seen at (i64; version 5 on); the
                 features forgotten by the window are left out
+S*13            per story (version 6 on): settled (u8), members M (u32),
+                copy groups started before its last join (u64)
+then each member, story after story (version 6 on): its copy group (u32),
+                day, last window key, last day (i64), B bag entries (u32),
+                the bag's keys (B*8, u64) and term frequencies (B*4, f32), K key
+                terms (u32) and their keys (K*8), L (u32) and L bytes of
+                `Numbers::to_bytes`
 
 The postings and the window heaps are rebuilt from this on load. */
 
@@ -29,7 +38,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::df::{DocFrequencies, Entry};
-use super::story::{Centroid, StoryState};
+use super::story::{Centroid, Member, StoryState, MAX_MEMBERS};
 use super::{Group, Stream, StreamStats, Window, NO_DAY};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -39,21 +48,68 @@ use crate::persist::{
     decode_bytes, decode_file, encode, le_words, put_le as put, require_config, write_atomic,
     Source,
 };
+use crate::stories::Numbers;
 
 const MAX_STATE_HEADER: usize = 4 << 10;
 const STORY_BYTES: usize = 4 * 3 + 8 * 2 + 1 + 4 * 2;
 
+/// The state header; versions 4 and 5 wrote counters without
+/// `story_splits` ([`StatsV5`]).
 #[derive(Serialize, Deserialize)]
-struct StateHeader {
+struct StateHeader<Stats = StreamStats> {
     window: Window,
     latest_day: i64,
     weighed: u64,
-    stats: StreamStats,
+    stats: Stats,
     groups: u64,
     stories: u64,
     centroid_entries: u64,
     terms: u64,
     df: u64,
+}
+
+/// The counters of versions 4 and 5.
+#[derive(Serialize, Deserialize)]
+struct StatsV5 {
+    added: u64,
+    evicted: u64,
+    removed: u64,
+    copy_groups: u64,
+    stories: u64,
+    copy_merges: u64,
+    story_merges: u64,
+    frozen: u64,
+    bad_dates: u64,
+    future_dates: u64,
+}
+
+impl From<StateHeader<StatsV5>> for StateHeader {
+    fn from(h: StateHeader<StatsV5>) -> Self {
+        let s = h.stats;
+        StateHeader {
+            window: h.window,
+            latest_day: h.latest_day,
+            weighed: h.weighed,
+            stats: StreamStats {
+                added: s.added,
+                evicted: s.evicted,
+                removed: s.removed,
+                copy_groups: s.copy_groups,
+                stories: s.stories,
+                copy_merges: s.copy_merges,
+                story_merges: s.story_merges,
+                story_splits: 0,
+                frozen: s.frozen,
+                bad_dates: s.bad_dates,
+                future_dates: s.future_dates,
+            },
+            groups: h.groups,
+            stories: h.stories,
+            centroid_entries: h.centroid_entries,
+            terms: h.terms,
+            df: h.df,
+        }
+    }
 }
 
 fn corrupt(reason: impl Into<String>) -> Error {
@@ -150,15 +206,38 @@ impl Stream {
         put(&mut out, df.iter().map(|e| e.0), u64::to_le_bytes);
         put(&mut out, df.iter().map(|e| e.1.count), u32::to_le_bytes);
         put(&mut out, df.iter().map(|e| e.1.last), i64::to_le_bytes);
+        out.extend(self.stories.iter().map(|s| u8::from(s.settled)));
+        put(
+            &mut out,
+            self.stories.iter().map(|s| s.members.len() as u32),
+            u32::to_le_bytes,
+        );
+        put(
+            &mut out,
+            self.stories.iter().map(|s| s.joined),
+            u64::to_le_bytes,
+        );
+        for m in self.stories.iter().flat_map(|s| &s.members) {
+            out.extend_from_slice(&m.group.to_le_bytes());
+            put(&mut out, [m.day, m.last_key, m.last_day], i64::to_le_bytes);
+            out.extend_from_slice(&(m.tf.len() as u32).to_le_bytes());
+            put(&mut out, m.tf.iter().map(|e| e.0), u64::to_le_bytes);
+            put(&mut out, m.tf.iter().map(|e| e.1), f32::to_le_bytes);
+            out.extend_from_slice(&(m.top.len() as u32).to_le_bytes());
+            put(&mut out, m.top.iter().copied(), u64::to_le_bytes);
+            let numbers = m.numbers.to_bytes();
+            out.extend_from_slice(&(numbers.len() as u32).to_le_bytes());
+            out.extend_from_slice(&numbers);
+        }
         out
     }
 
     /// The snapshot format version this build writes and reads.
-    pub const FORMAT_VERSION: u32 = 5;
+    pub const FORMAT_VERSION: u32 = 6;
 
-    /// Versions it recognises: its own, the one before, and a copy index's
+    /// Versions it recognises: its own, the two before, and a copy index's
     /// (refused with a clear error: it holds no stream state).
-    const READS: [u32; 3] = [Self::FORMAT_VERSION, 4, CopyIndex::FORMAT_VERSION];
+    const READS: [u32; 4] = [Self::FORMAT_VERSION, 5, 4, CopyIndex::FORMAT_VERSION];
 
     /// The stream as snapshot bytes (the copy index, then the stream state).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -243,8 +322,13 @@ fn decode_state(index: CopyIndex, section: &[u8], version: u32) -> Result<Stream
     if len > MAX_STATE_HEADER {
         return Err(corrupt(format!("header length {len} is out of bounds")));
     }
-    let h: StateHeader = postcard::from_bytes(r.take(len as u64, 1, "header")?)
-        .map_err(|e| corrupt(format!("header: {e}")))?;
+    let header = r.take(len as u64, 1, "header")?;
+    let h: StateHeader = if version >= 6 {
+        postcard::from_bytes(header)
+    } else {
+        postcard::from_bytes::<StateHeader<StatsV5>>(header).map(StateHeader::from)
+    }
+    .map_err(|e| corrupt(format!("header: {e}")))?;
     let mut s = Stream::with_index(index, h.window).map_err(|e| corrupt(format!("window: {e}")))?;
     let n = s.index.docs_ever() as u64;
     s.doc_group = r.words(n, "copy groups of documents", u32::from_le_bytes)?;
@@ -283,6 +367,10 @@ fn decode_state(index: CopyIndex, section: &[u8], version: u32) -> Result<Stream
             frozen,
             centroid: Centroid::default(),
             terms: Vec::new(),
+            members: Vec::new(),
+            // Versions before 6 kept no members: their stories only grow.
+            settled: true,
+            joined: 0,
         });
         sizes.push((u(29) as u64, u(33) as u64));
     }
@@ -317,6 +405,9 @@ fn decode_state(index: CopyIndex, section: &[u8], version: u32) -> Result<Stream
     } else {
         vec![s.key_for(NO_DAY); df_keys.len()]
     };
+    if version >= 6 {
+        read_members(&mut r, &mut s.stories)?;
+    }
     if !r.bytes.is_empty() {
         return Err(corrupt(format!(
             "{} unread bytes at the end",
@@ -338,6 +429,58 @@ fn decode_state(index: CopyIndex, section: &[u8], version: u32) -> Result<Stream
     Ok(s)
 }
 
+/// The stories' settled flags and members (version 6 on).
+fn read_members(r: &mut Reader<'_>, stories: &mut [StoryState]) -> Result<()> {
+    let count = stories.len() as u64;
+    let settled = r.take(count, 1, "settled flags")?;
+    let sizes = r.words(count, "member counts", u32::from_le_bytes)?;
+    let joined = r.words(count, "last joins", u64::from_le_bytes)?;
+    let u32_at = |r: &mut Reader<'_>, what: &str| -> Result<u32> {
+        let b = r.take(1, 4, what)?;
+        Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    };
+    for (((st, &flag), &size), &at) in stories.iter_mut().zip(settled).zip(&sizes).zip(&joined) {
+        st.joined = at;
+        st.settled = match flag {
+            0 => false,
+            1 => true,
+            b => return Err(corrupt(format!("settled flag {b} is neither 0 nor 1"))),
+        };
+        if size as usize > MAX_MEMBERS {
+            return Err(corrupt(format!("a story keeps {size} members")));
+        }
+        for _ in 0..size {
+            let group = u32_at(r, "member group")?;
+            let days = r.words(3, "member days", i64::from_le_bytes)?;
+            let b = u32_at(r, "bag length")?;
+            let keys = r.words(u64::from(b), "bag keys", u64::from_le_bytes)?;
+            let weights = r.words(u64::from(b), "bag weights", u32::from_le_bytes)?;
+            let k = u32_at(r, "key term count")?;
+            let top = r.words(u64::from(k), "key terms", u64::from_le_bytes)?;
+            let l = u32_at(r, "numbers length")?;
+            let numbers = Numbers::from_bytes(r.take(u64::from(l), 1, "numbers")?)
+                .map_err(|e| corrupt(format!("member numbers: {e}")))?;
+            if keys.windows(2).any(|w| w[0] >= w[1]) || top.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(corrupt("member keys are not ascending"));
+            }
+            st.members.push(Member {
+                group,
+                day: days[0],
+                last_key: days[1],
+                last_day: days[2],
+                tf: keys
+                    .into_iter()
+                    .zip(weights)
+                    .map(|(k, w)| (k, f32::from_bits(w)))
+                    .collect(),
+                top,
+                numbers,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Every reference points inside its array and every merge points to an
 /// older entry, so no lookup can go out of bounds or loop.
 fn validate(s: &Stream) -> Result<()> {
@@ -354,7 +497,7 @@ fn validate(s: &Stream) -> Result<()> {
         }
     }
     for (i, st) in s.stories.iter().enumerate() {
-        if st.first as usize >= n || st.parent as usize > i {
+        if st.first as usize >= n || st.parent as usize >= stories {
             return Err(corrupt(format!(
                 "story {i} has a bad first article or parent"
             )));
@@ -363,6 +506,49 @@ fn validate(s: &Stream) -> Result<()> {
             || st.terms.windows(2).any(|w| w[0] >= w[1])
         {
             return Err(corrupt(format!("story {i} has unsorted entries")));
+        }
+    }
+    // A story takes part in a re-cut while active and not settled: then its
+    // members are its copy groups, each once, its first article's among them.
+    let mut member_of = vec![false; groups];
+    for (i, st) in s.stories.iter().enumerate() {
+        let active = st.parent as usize == i && !st.frozen && !st.settled;
+        let bad = if active {
+            !st.members.iter().any(|m| {
+                s.groups
+                    .get(m.group as usize)
+                    .is_some_and(|g| g.first == st.first)
+            })
+        } else {
+            !st.members.is_empty()
+        };
+        if bad {
+            return Err(corrupt(format!("story {i} has bad members")));
+        }
+        for m in &st.members {
+            let g = m.group as usize;
+            if g >= groups || member_of[g] || s.groups[g].parent as usize != g {
+                return Err(corrupt(format!("story {i} has a bad member group")));
+            }
+            member_of[g] = true;
+        }
+    }
+    // A split story is newer than the story it may later be merged into:
+    // merges point either way, so check that following them ends.
+    let mut done = vec![false; stories];
+    let mut path = Vec::new();
+    for i in 0..stories {
+        let mut at = i;
+        while !done[at] && s.stories[at].parent as usize != at {
+            if path.len() > stories {
+                return Err(corrupt(format!("story {i} is merged into itself")));
+            }
+            path.push(at);
+            at = s.stories[at].parent as usize;
+        }
+        done[at] = true;
+        for p in path.drain(..) {
+            done[p] = true;
         }
     }
     Ok(())

@@ -14,15 +14,29 @@
 //!   TF-IDF vector (IDF over the copy groups seen so far; under a window, a
 //!   feature no group has carried inside the window is forgotten) and joins the story
 //!   whose *average* similarity to it (the batch tier's average linkage,
-//!   computed against the story's summed vectors) reaches
+//!   computed against the story's summed vectors, over the features another
+//!   group carries too) reaches
 //!   [`StoryConfig::threshold`](crate::StoryConfig), candidates found through
 //!   the stories' key terms. When the article makes two stories' average
 //!   linkage reach the threshold, they merge.
+//! - **Re-cuts.** A greedy stream decides each article once, with what it
+//!   has seen so far: the first reports of a second, similar event (the
+//!   next election of one country) join the first event's story while
+//!   their shared names are all it knows. So while the stories an article
+//!   reaches hold at most 64 copy groups together, each keeps its groups'
+//!   features, and every join weighs them again with the frequencies known
+//!   now and clusters them anew as the batch does (average linkage over
+//!   pairs, the time prior, conflicting numbers and years as evidence
+//!   against): a story can split, and stories can merge. A larger story is
+//!   settled and only grows.
 //!
 //! Ids are stable: a copy group and a story are named by their first article
 //! and keep that name as they grow. A merge keeps the older name and is
 //! reported as an [`Event`], never a silent rename: afterwards the absorbed
-//! name's articles answer with the kept one.
+//! name's articles answer with the kept one. A re-cut reports the copy
+//! groups that moved to another story ([`Event::GroupsMoved`]); a story
+//! split off is named by its first article, like any story, and
+//! [`settle`] replays all of it into each article's final story.
 //!
 //! Under a [`Window`] memory stays bounded: once half of the stored articles
 //! have left the window, the stream compacts (amortised: at most once per
@@ -40,7 +54,7 @@ mod format;
 mod story;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -51,12 +65,13 @@ use crate::error::{Error, Result};
 use crate::hash::Map;
 use crate::index::CopyIndex;
 use crate::sketch::{SignScratch, Sketch};
-use crate::stories::{FeatureExtractor, FeatureScratch, TimePrior};
+use crate::stories::{FeatureExtractor, FeatureScratch, Numbers, TimePrior};
 use crate::text::truncate_to_boundary;
 
+use crate::stories::{weigh_stream, Vector};
 use df::DocFrequencies;
 pub(crate) use story::StoryState;
-use story::{Centroid, Weighed};
+use story::{recut, Centroid, Member, Weighed, MAX_MEMBERS, RECUT_HORIZON};
 
 /// A new copy group is scored against at most this many candidate stories,
 /// those sharing the most key terms with it: one article names one event,
@@ -114,6 +129,19 @@ pub enum Event {
         /// The story id that no longer exists.
         absorbed: String,
     },
+    /// Clustering the stories an article reached again with it (while
+    /// they hold at most 64 copy groups together, as a batch clusters
+    /// them) moved `copy_groups` from story `from` to story `to`: a story
+    /// split off (named by its first article, like any story) or another
+    /// story of the re-cut.
+    GroupsMoved {
+        /// The story the copy groups left (it keeps its name).
+        from: String,
+        /// The story they joined.
+        to: String,
+        /// The copy groups that moved, by id.
+        copy_groups: Vec<String>,
+    },
     /// A story went quiet for longer than the window: it takes no more
     /// articles (a later article on the event starts a new story).
     StoryFrozen {
@@ -145,9 +173,9 @@ pub struct Assignment {
 }
 
 /// Renames, in place, each assignment's copy group and story by the merges
-/// reported after it (in this slice), so that every article carries the name
-/// its group has at the end: the final grouping of a replayed stream, evicted
-/// articles included.
+/// and moves reported after it (in this slice), so that every article
+/// carries the names its group has at the end: the final grouping of a
+/// replayed stream, evicted articles included.
 ///
 /// # Example
 /// ```
@@ -165,27 +193,96 @@ pub struct Assignment {
 /// assert_eq!(log[1].story, "x");
 /// ```
 pub fn settle(assignments: &mut [Assignment]) {
+    // Copy groups only merge: renames resolved at the end. Stories merge and
+    // split, so each copy group's story is followed as the events come: a
+    // story is a slot of groups (stale entries are skipped on a move), and
+    // a merge moves the smaller slot's groups into the larger.
     let mut copy: HashMap<String, String> = HashMap::new();
-    let mut story: HashMap<String, String> = HashMap::new();
-    for e in assignments.iter().flat_map(|a| &a.events) {
-        match e {
-            Event::CopyGroupsMerged { kept, absorbed } => {
-                copy.insert(absorbed.clone(), kept.clone());
+    let mut slots = Slots::default();
+    for a in assignments.iter() {
+        for e in &a.events {
+            match e {
+                Event::CopyGroupsMerged { kept, absorbed } => {
+                    copy.insert(absorbed.clone(), kept.clone());
+                    slots.group.remove(absorbed);
+                }
+                Event::StoriesMerged { kept, absorbed } => slots.merge(kept, absorbed),
+                Event::GroupsMoved {
+                    to, copy_groups, ..
+                } => {
+                    let to = slots.slot(to);
+                    for g in copy_groups {
+                        slots.place(g, to);
+                    }
+                }
+                Event::StoryFrozen { .. } => {}
             }
-            Event::StoriesMerged { kept, absorbed } => {
-                story.insert(absorbed.clone(), kept.clone());
-            }
-            Event::StoryFrozen { .. } => {}
+        }
+        let to = slots.slot(&a.story);
+        slots.place(&a.copy, to);
+    }
+    for a in assignments {
+        while let Some(next) = copy.get(a.copy.as_str()) {
+            a.copy.clone_from(next);
+        }
+        if let Some(&at) = slots.group.get(&a.copy) {
+            a.story.clone_from(&slots.name[at]);
         }
     }
-    let resolve = |renames: &HashMap<String, String>, name: &mut String| {
-        while let Some(next) = renames.get(name.as_str()) {
-            name.clone_from(next);
+}
+
+/// Stories as slots of copy groups, for [`settle`].
+#[derive(Default)]
+struct Slots {
+    /// Each story's slot.
+    of: HashMap<String, usize>,
+    /// Each slot's story and groups (some since moved on).
+    name: Vec<String>,
+    groups: Vec<Vec<String>>,
+    /// Each copy group's slot.
+    group: HashMap<String, usize>,
+}
+
+impl Slots {
+    fn new_slot(&mut self, story: &str) -> usize {
+        self.name.push(story.to_owned());
+        self.groups.push(Vec::new());
+        self.of.insert(story.to_owned(), self.name.len() - 1);
+        self.name.len() - 1
+    }
+
+    fn slot(&mut self, story: &str) -> usize {
+        match self.of.get(story) {
+            Some(&at) => at,
+            None => self.new_slot(story),
         }
-    };
-    for a in assignments {
-        resolve(&copy, &mut a.copy);
-        resolve(&story, &mut a.story);
+    }
+
+    fn place(&mut self, group: &str, at: usize) {
+        if self.group.get(group) != Some(&at) {
+            self.group.insert(group.to_owned(), at);
+            self.groups[at].push(group.to_owned());
+        }
+    }
+
+    fn merge(&mut self, kept: &str, absorbed: &str) {
+        let Some(gone) = self.of.remove(absorbed) else {
+            return;
+        };
+        let keep = self.slot(kept);
+        let (big, small) = if self.groups[keep].len() >= self.groups[gone].len() {
+            (keep, gone)
+        } else {
+            (gone, keep)
+        };
+        for g in std::mem::take(&mut self.groups[small]) {
+            if self.group.get(&g) == Some(&small) {
+                self.group.insert(g.clone(), big);
+                self.groups[big].push(g);
+            }
+        }
+        self.name[big] = kept.to_owned();
+        self.of.insert(kept.to_owned(), big);
     }
 }
 
@@ -206,6 +303,8 @@ pub struct StreamStats {
     pub copy_merges: u64,
     /// Story merges.
     pub story_merges: u64,
+    /// Story splits (each counts one new story in `stories` too).
+    pub story_splits: u64,
     /// Stories frozen by the window.
     pub frozen: u64,
     /// Articles whose date could not be read, taken as undated.
@@ -270,6 +369,11 @@ pub struct Stream {
     evict: BinaryHeap<Reverse<(i64, u32)>>,
     /// Active stories by last window key (stale entries are skipped).
     freeze: BinaryHeap<Reverse<(i64, u32)>>,
+    /// Stories that keep members, by their last join, oldest first (stale
+    /// entries are skipped): the ones past [`RECUT_HORIZON`] are settled.
+    recent: VecDeque<(u64, u32)>,
+    /// [`RECUT_HORIZON`] (smaller in tests).
+    recut_horizon: u64,
 }
 
 /// The stories listing one key term: `active` of them count, the rest of
@@ -278,6 +382,27 @@ pub struct Stream {
 struct Posting {
     active: u32,
     stories: Vec<u32>,
+}
+
+/// The stories a new copy group scores against.
+#[derive(Default)]
+struct Choice {
+    /// The story it joins, with its average similarity.
+    best: Option<(u32, f64)>,
+    /// The stories the join merges into it.
+    merges: Vec<u32>,
+    /// The other stories it reaches the threshold with, best first.
+    others: Vec<u32>,
+}
+
+/// Stories clustered again with a new copy group: the `stories` involved
+/// (roots), and the `parts` their groups and the new one (numbered
+/// `groups.len()`) fall into, each sorted, oldest group first.
+struct Recut {
+    stories: Vec<u32>,
+    parts: Vec<Vec<u32>>,
+    /// Each group's unit vector (every feature) weighed again.
+    vectors: Vec<(u32, Vector)>,
 }
 
 /// What adding an article would do, decided before anything changes.
@@ -291,6 +416,8 @@ struct Plan {
     weighed: Option<Weighed>,
     story: Option<(u32, f64)>,
     merge_stories: Vec<u32>,
+    /// For a new copy group joining stories that may be re-cut: how.
+    recut: Option<Recut>,
 }
 
 impl Stream {
@@ -331,6 +458,8 @@ impl Stream {
             stats: StreamStats::default(),
             evict: BinaryHeap::new(),
             freeze: BinaryHeap::new(),
+            recent: VecDeque::new(),
+            recut_horizon: RECUT_HORIZON,
         })
     }
 
@@ -422,7 +551,7 @@ impl Stream {
     pub fn warm_up(&mut self, articles: &[Article]) {
         let bags: Vec<Vec<(u64, f32)>> = articles
             .par_iter()
-            .map_init(FeatureScratch::default, |scratch, a| self.bag(a, scratch))
+            .map_init(FeatureScratch::default, |scratch, a| self.bag(a, scratch).0)
             .collect();
         let floor = self.cutoff().unwrap_or(i64::MIN);
         for (a, bag) in articles.iter().zip(bags) {
@@ -453,6 +582,7 @@ impl Stream {
         // The names `add` would give: a merge keeps the older group's and
         // the older story's name.
         let new_name = article.id.clone();
+        let me = self.groups.len() as u32;
         let (copy, copy_score, story, story_score) = match (plan.join, plan.story) {
             (Some((g, score)), _) => {
                 let groups = || std::iter::once(g).chain(plan.merge_groups.iter().copied());
@@ -462,11 +592,25 @@ impl Stream {
                 (copy, score, story, 1.0)
             }
             (None, Some((s, score))) => {
-                let stories = std::iter::once(s).chain(plan.merge_stories.iter().copied());
-                (new_name, 1.0, self.oldest_story_name(stories), score)
+                let story = match &plan.recut {
+                    // The part it falls in is named by its oldest group.
+                    Some(r) => {
+                        let part = r.parts.iter().find(|p| p.contains(&me));
+                        match part.map(|p| p[0]).filter(|&g| g != me) {
+                            Some(g) => self.group_name(g).to_owned(),
+                            None => new_name.clone(),
+                        }
+                    }
+                    None => {
+                        let stories = std::iter::once(s).chain(plan.merge_stories.iter().copied());
+                        self.oldest_story_name(stories)
+                    }
+                };
+                (new_name, 1.0, story, score)
             }
             (None, None) => (new_name.clone(), 1.0, new_name, 1.0),
         };
+        let new_story = plan.join.is_none() && story == article.id;
         Ok(Assignment {
             id: article.id.clone(),
             copy,
@@ -474,7 +618,7 @@ impl Stream {
             copy_score,
             story_score,
             new_copy_group: plan.join.is_none(),
-            new_story: plan.join.is_none() && plan.story.is_none(),
+            new_story,
             events: Vec::new(),
         })
     }
@@ -583,6 +727,7 @@ impl Stream {
 
     /// Evicts old articles and freezes quiet stories.
     fn expire(&mut self, events: &mut Vec<Event>) {
+        self.settle_quiet();
         let Some(cutoff) = self.cutoff() else {
             return;
         };
@@ -609,6 +754,7 @@ impl Stream {
             let st = &mut self.stories[s as usize];
             st.frozen = true;
             st.centroid = Centroid::default();
+            st.members = Vec::new();
             self.stats.frozen += 1;
             events.push(Event::StoryFrozen {
                 story: self.story_name(s).to_owned(),
@@ -616,6 +762,32 @@ impl Stream {
         }
         if self.should_compact() {
             self.compact();
+        }
+    }
+
+    /// Lets the members of stories past [`RECUT_HORIZON`] go (no re-cut
+    /// takes them already: this only frees their memory).
+    fn settle_quiet(&mut self) {
+        let clock = self.stats.copy_groups;
+        while let Some(&(at, s)) = self.recent.front() {
+            if at + self.recut_horizon > clock {
+                break;
+            }
+            self.recent.pop_front();
+            let st = &mut self.stories[s as usize];
+            if st.joined == at && !st.settled {
+                st.settle();
+            }
+        }
+    }
+
+    /// Records that story `s` was joined or re-cut now.
+    fn mark_joined(&mut self, s: u32) {
+        let clock = self.stats.copy_groups;
+        let st = &mut self.stories[s as usize];
+        st.joined = clock;
+        if !st.members.is_empty() {
+            self.recent.push_back((clock, s));
         }
     }
 
@@ -675,25 +847,93 @@ impl Stream {
                 weighed: None,
                 story: None,
                 merge_stories: Vec::new(),
+                recut: None,
             };
         }
         let weighed = self.weigh(article, floor);
-        let (story, merge_stories) = self.choose_story(&weighed, day, floor);
+        let choice = self.choose_story(&weighed, day, floor);
+        let recut = self.recut_of(&choice, &weighed, day, floor);
         Plan {
             join: None,
             merge_groups: Vec::new(),
             lead: false,
             weighed: Some(weighed),
-            story,
-            merge_stories,
+            story: choice.best,
+            merge_stories: choice.merges,
+            recut,
         }
+    }
+
+    /// How the stories a new copy group reaches are clustered again with
+    /// it: the one it joins and the ones the join merges, then the others it
+    /// reaches, best first, while their groups number at most
+    /// [`MAX_MEMBERS`]. Every group is weighed again with the frequencies
+    /// known now (features last seen below `floor` forgotten). `None` when
+    /// it joins no story, or when the joined and merged ones are settled or
+    /// too many.
+    fn recut_of(&self, choice: &Choice, w: &Weighed, day: i64, floor: i64) -> Option<Recut> {
+        let (best, _) = choice.best?;
+        let mut stories: Vec<u32> = std::iter::once(best)
+            .chain(choice.merges.iter().copied())
+            .collect();
+        let size = |s: u32| self.stories[s as usize].members.len();
+        let mut count = 1 + stories.iter().map(|&s| size(s)).sum::<usize>();
+        let clock = self.stats.copy_groups;
+        let recuttable = |s: u32| self.stories[s as usize].recuttable(clock, self.recut_horizon);
+        if count > MAX_MEMBERS || !stories.iter().all(|&s| recuttable(s)) {
+            return None;
+        }
+        for &s in &choice.others {
+            if recuttable(s) && count + size(s) <= MAX_MEMBERS {
+                stories.push(s);
+                count += size(s);
+            }
+        }
+        let me = self.groups.len() as u32;
+        let mine = Member::new(me, day, 0, w);
+        // The frequencies as `weigh` counts them: the article included.
+        let own = |k: u64| u32::from(w.tf.binary_search_by_key(&k, |e| e.0).is_ok());
+        let df = |k: u64| self.df.get(k, floor) + own(k);
+        let mut members: Vec<(&Member, Vector, Vector)> = stories
+            .iter()
+            .flat_map(|&s| &self.stories[s as usize].members)
+            .map(|m| {
+                let (all, shared) = weigh_stream(&m.tf, df, self.df.n + 1);
+                (m, all, shared)
+            })
+            .collect();
+        members.push((&mine, w.vector.clone(), w.shared.clone()));
+        // Oldest group first (the article's own is the newest).
+        let first = |m: &Member| {
+            self.groups
+                .get(m.group as usize)
+                .map_or(u32::MAX, |g| g.first)
+        };
+        members.sort_by_key(|m| first(m.0));
+        let compared: Vec<(&Member, Vector)> = members
+            .iter_mut()
+            .map(|m| (m.0, std::mem::take(&mut m.2)))
+            .collect();
+        let cfg = &self.config().stories;
+        let parts = recut(&self.prior, cfg.conflict_penalty, cfg.threshold, &compared)
+            .into_iter()
+            .map(|p| p.into_iter().map(|i| members[i as usize].0.group).collect())
+            .collect();
+        stories.sort_unstable();
+        Some(Recut {
+            stories,
+            parts,
+            vectors: members.into_iter().map(|m| (m.0.group, m.1)).collect(),
+        })
     }
 
     /// The article's TF-IDF vector, counting it in the document frequencies
     /// (features last seen below `floor` are forgotten).
     fn weigh(&self, article: &Article, floor: i64) -> Weighed {
+        let (bag, numbers) = self.bag(article, &mut FeatureScratch::default());
         Weighed::new(
-            self.bag(article, &mut FeatureScratch::default()),
+            bag,
+            numbers,
             |k| self.df.get(k, floor) + 1,
             self.df.n + 1,
             self.config().stories.top_terms,
@@ -701,10 +941,10 @@ impl Stream {
     }
 
     /// An article's story features, sorted by key.
-    fn bag(&self, article: &Article, scratch: &mut FeatureScratch) -> Vec<(u64, f32)> {
+    fn bag(&self, article: &Article, scratch: &mut FeatureScratch) -> (Vec<(u64, f32)>, Numbers) {
         let limit = self.config().limits.max_document_bytes;
         let mut bag = Vec::new();
-        self.features.extract(
+        let (_, numbers) = self.features.extract_story(
             article
                 .title
                 .as_deref()
@@ -713,15 +953,15 @@ impl Stream {
             scratch,
             &mut bag,
         );
-        bag
+        (bag, numbers)
     }
 
     /// The story a new copy group joins, and the stories the join merges
     /// into it.
-    fn choose_story(&self, w: &Weighed, day: i64, floor: i64) -> (Option<(u32, f64)>, Vec<u32>) {
+    fn choose_story(&self, w: &Weighed, day: i64, floor: i64) -> Choice {
         let cfg = &self.config().stories;
         if !cfg.enabled {
-            return (None, Vec::new());
+            return Choice::default();
         }
         let live = |s: u32| self.is_active(s) && self.stories[s as usize].last_key >= floor;
         let mut shared: Map<u32, u32> = Map::default();
@@ -753,7 +993,7 @@ impl Stream {
             .into_iter()
             .map(|(s, _)| {
                 let st = &self.stories[s as usize];
-                let avg = st.centroid.dot(&w.vector) / f64::from(st.size)
+                let avg = st.centroid.dot(&w.shared) / f64::from(st.size)
                     * story::decay(&self.prior, day, st.last_day);
                 (s, avg)
             })
@@ -768,23 +1008,32 @@ impl Stream {
             )
         });
         let Some(&(best, score)) = scored.first() else {
-            return (None, Vec::new());
+            return Choice::default();
         };
         // Average linkage between (best + the article) and each other candidate.
         let b = &self.stories[best as usize];
         let joined_day = b.last_day.max(day);
-        let merges = scored[1..]
+        let merges: Vec<u32> = scored[1..]
             .iter()
             .filter(|&&(s, _)| {
                 let o = &self.stories[s as usize];
-                let sum = b.centroid.dot(&o.centroid.0) + o.centroid.dot(&w.vector);
+                let sum = b.centroid.dot(&o.centroid.0) + o.centroid.dot(&w.shared);
                 let avg = sum / (f64::from(b.size + 1) * f64::from(o.size))
                     * story::decay(&self.prior, joined_day, o.last_day);
                 avg >= cfg.threshold
             })
             .map(|&(s, _)| s)
             .collect();
-        (Some((best, score)), merges)
+        let others = scored[1..]
+            .iter()
+            .map(|e| e.0)
+            .filter(|s| !merges.contains(s))
+            .collect();
+        Choice {
+            best: Some((best, score)),
+            merges,
+            others,
+        }
     }
 
     /// Applies a plan: the only place the state changes when an article is added.
@@ -820,6 +1069,14 @@ impl Stream {
                 }
                 let g = self.group_root(g);
                 let s = self.story_of_group(g);
+                if let Some(m) = self.stories[s as usize]
+                    .members
+                    .iter_mut()
+                    .find(|m| m.group == g)
+                {
+                    m.last_key = m.last_key.max(key);
+                    m.last_day = m.last_day.max(day);
+                }
                 (g, score, s, 1.0)
             }
             None => {
@@ -827,30 +1084,36 @@ impl Stream {
                 self.stats.copy_groups += 1;
                 let w = plan.weighed.expect("a new copy group is weighed");
                 let floor = self.cutoff().unwrap_or(i64::MIN);
-                self.df.count(w.raw_keys.iter().map(|e| e.0), key, floor);
-                let (s, score) = match plan.story {
-                    Some((s, score)) => {
-                        self.stories[s as usize].absorb_vector(&w);
+                self.df.count(w.tf.iter().map(|e| e.0), key, floor);
+                let member = Member::new(g, day, key, &w);
+                self.groups.push(Group {
+                    first: d,
+                    representative: d,
+                    story: u32::MAX,
+                    parent: g,
+                });
+                let (s, score) = match (plan.story, plan.recut) {
+                    (Some((_, score)), Some(r)) => {
+                        (self.apply_recut(r, member, &mut events), score)
+                    }
+                    (Some((s, score)), None) => {
+                        self.stories[s as usize].absorb(member, &w.vector);
                         self.post(s, &w.top);
                         for &other in &plan.merge_stories {
                             self.merge_stories(s, other, &mut events);
                         }
                         (self.story_root(s), score)
                     }
-                    None => {
+                    (None, _) => {
                         let s = self.stories.len() as u32;
                         self.stats.stories += 1;
-                        self.stories.push(StoryState::new(d, s, &w));
+                        self.stories.push(StoryState::new(d, s, member, &w.vector));
                         self.post(s, &w.top);
                         (s, 1.0)
                     }
                 };
-                self.groups.push(Group {
-                    first: d,
-                    representative: d,
-                    story: s,
-                    parent: g,
-                });
+                self.groups[g as usize].story = s;
+                self.mark_joined(s);
                 (g, 1.0, s, score)
             }
         };
@@ -864,7 +1127,7 @@ impl Stream {
             copy_score,
             story_score,
             new_copy_group,
-            new_story: new_copy_group && plan.story.is_none(),
+            new_story: new_copy_group && self.stories[story as usize].first == d,
             events,
         }
     }
@@ -916,6 +1179,123 @@ impl Stream {
         }
         let s = self.story_of_group(kept);
         self.groups[kept as usize].story = s;
+        // Its members now name a group merged away: re-cutting it would
+        // have to keep the two together.
+        self.stories[s as usize].settle();
+    }
+
+    /// Applies a re-cut with the new copy group's `member`: each part
+    /// becomes a story named by its oldest group, in the slot of the story
+    /// involved that had that name, else in a new slot (a part split off, or
+    /// the article alone). Reports the groups that moved to a story other
+    /// than the one their old story's first article went to, then each story
+    /// no part is named by as merged into the story its first article went
+    /// to. Returns the new group's story.
+    fn apply_recut(&mut self, r: Recut, member: Member, events: &mut Vec<Event>) -> u32 {
+        let me = member.group;
+        let mut member = Some(member);
+        let mut vectors: Map<u32, Vector> = r.vectors.into_iter().collect();
+        let mut pool: Map<u32, (u32, Member)> = Map::default();
+        let mut part_of: Map<u32, usize> = Map::default();
+        for (i, part) in r.parts.iter().enumerate() {
+            part_of.extend(part.iter().map(|&g| (g, i)));
+        }
+        // The part each story's first article fell in.
+        let mut dest: Map<u32, usize> = Map::default();
+        for &s in &r.stories {
+            // Out of its posting lists at once: its slot may be posted again.
+            for t in &self.stories[s as usize].terms {
+                if let Some(list) = self.postings.get_mut(t) {
+                    list.stories.retain(|&x| x != s);
+                }
+            }
+            self.unpost(s);
+            let first = self.stories[s as usize].first;
+            for m in std::mem::take(&mut self.stories[s as usize].members) {
+                if self.groups[m.group as usize].first == first {
+                    dest.insert(s, part_of[&m.group]);
+                }
+                pool.insert(m.group, (s, m));
+            }
+        }
+        let mut slots = Vec::with_capacity(r.parts.len());
+        for part in &r.parts {
+            let first = self.groups[part[0] as usize].first;
+            let reused = r
+                .stories
+                .iter()
+                .copied()
+                .find(|&s| self.stories[s as usize].first == first);
+            slots.push(reused.unwrap_or_else(|| {
+                self.stories.push(StoryState::default());
+                self.stats.stories += 1;
+                self.stats.story_splits += u64::from(part[0] != me);
+                self.stories.len() as u32 - 1
+            }));
+        }
+        let mut moves = Vec::new();
+        let mut new_story = u32::MAX;
+        for (i, part) in r.parts.iter().enumerate() {
+            let at = slots[i];
+            let first = self.groups[part[0] as usize].first;
+            let mut members = Vec::with_capacity(part.len());
+            for &g in part {
+                self.groups[g as usize].story = at;
+                let vector = vectors.remove(&g).expect("every group is weighed");
+                if g == me {
+                    members.push((member.take().expect("one new group"), vector));
+                    new_story = at;
+                } else {
+                    let (from, m) = pool
+                        .remove(&g)
+                        .expect("a part's groups come from its stories");
+                    if dest[&from] != i {
+                        moves.push((from, i, g));
+                    }
+                    members.push((m, vector));
+                }
+            }
+            let terms = member_terms(members.iter().map(|e| &e.0));
+            let st = StoryState::of_members(first, at, members);
+            if self.window != Window::Unbounded {
+                self.freeze.push(Reverse((st.last_key, at)));
+            }
+            self.stories[at as usize] = st;
+            self.post(at, &terms);
+            if at != new_story {
+                self.mark_joined(at);
+            }
+        }
+        moves.sort_unstable();
+        for run in moves.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let (from, to) = (run[0].0, slots[run[0].1]);
+            events.push(Event::GroupsMoved {
+                from: self.story_name(from).to_owned(),
+                to: self.story_name(to).to_owned(),
+                copy_groups: run
+                    .iter()
+                    .map(|e| self.group_name(e.2).to_owned())
+                    .collect(),
+            });
+        }
+        for &s in &r.stories {
+            if slots.contains(&s) {
+                continue;
+            }
+            let kept = slots[dest[&s]];
+            let first = self.stories[s as usize].first;
+            self.stories[s as usize] = StoryState {
+                first,
+                parent: kept,
+                ..StoryState::default()
+            };
+            self.stats.story_merges += 1;
+            events.push(Event::StoriesMerged {
+                kept: self.story_name(kept).to_owned(),
+                absorbed: self.story_name(s).to_owned(),
+            });
+        }
+        new_story
     }
 
     fn merge_stories(&mut self, a: u32, b: u32, events: &mut Vec<Event>) {
@@ -1014,6 +1394,12 @@ impl Stream {
                 keep_story[self.story_of_group(g) as usize] = true;
             }
         }
+        // The groups a story may be re-cut into stay while it is active.
+        for st in &self.stories {
+            for m in &st.members {
+                keep_group[m.group as usize] = true;
+            }
+        }
         // The group of a story's first article stays with the story (that
         // article's group is in the story: nothing more to keep).
         for (story, _) in self.stories.iter().zip(&keep_story).filter(|e| *e.1) {
@@ -1052,6 +1438,9 @@ impl Stream {
             let mut st = std::mem::take(&mut self.stories[s]);
             st.first = doc_map[st.first as usize];
             st.parent = story_map[s];
+            for m in &mut st.members {
+                m.group = group_map[m.group as usize];
+            }
             new_stories.push(st);
         }
         let select = |v: &[i64]| kept_docs.iter().map(|&d| v[d as usize]).collect();
@@ -1090,6 +1479,10 @@ impl Stream {
             active(*s) && stories[*s as usize].last_key == *key
         });
         self.freeze = freeze.into();
+        self.recent.retain_mut(|(at, s)| {
+            *s = story_map[*s as usize];
+            *s != u32::MAX && stories[*s as usize].joined == *at
+        });
     }
 
     /// Rebuilds the derived indexes (postings, window heaps) from the state.
@@ -1097,6 +1490,12 @@ impl Stream {
         self.postings.clear();
         self.evict.clear();
         self.freeze.clear();
+        let mut recent: Vec<(u64, u32)> = (0..self.stories.len() as u32)
+            .filter(|&s| !self.stories[s as usize].members.is_empty())
+            .map(|s| (self.stories[s as usize].joined, s))
+            .collect();
+        recent.sort_unstable();
+        self.recent = recent.into();
         for s in 0..self.stories.len() as u32 {
             let st = &self.stories[s as usize];
             if st.parent == s && !st.frozen {
@@ -1118,6 +1517,14 @@ impl Stream {
             }
         }
     }
+}
+
+/// The key terms of a story of `members`, sorted.
+fn member_terms<'a>(members: impl Iterator<Item = &'a Member>) -> Vec<u64> {
+    let mut terms: Vec<u64> = members.flat_map(|m| m.top.iter().copied()).collect();
+    terms.sort_unstable();
+    terms.dedup();
+    terms
 }
 
 /// The new number of every kept entry (in the same order), `u32::MAX` for

@@ -1,39 +1,145 @@
-//! Incremental story state: TF-IDF vectors weighed on arrival and the summed
-//! vectors (centroids) that give a story's average linkage in one dot product.
+//! Incremental story state: TF-IDF vectors weighed on arrival, the summed
+//! vectors (centroids) that give a story's average linkage in one dot
+//! product, and the members a young story keeps to be re-cut.
 
 use super::NO_DAY;
 pub(crate) use crate::stories::link::Centroid;
-use crate::stories::{stream_idf, top_terms, weigh, TimePrior};
+use crate::stories::{
+    average_link, dot, log_tf, top_terms, weigh_stream, Numbers, TimePrior, Vector,
+};
+
+/// A story no copy group has joined while this many others were started is
+/// settled (its members let go): what re-cuts keep stays bounded in a stream
+/// without a window.
+pub(crate) const RECUT_HORIZON: u64 = 1 << 16;
+
+/// A story of at most this many copy groups keeps each group's features
+/// and is weighed and clustered again (average linkage over its groups, as
+/// a batch clusters) whenever a group joins it; a larger one is settled and
+/// only grows.
+pub(crate) const MAX_MEMBERS: usize = 64;
 
 /// One article's features, weighed when it starts a copy group.
 #[derive(Clone, Debug)]
 pub(crate) struct Weighed {
-    /// Every feature key (for the document frequencies).
-    pub(crate) raw_keys: Vec<(u64, f32)>,
+    /// Every feature with its term frequency (see [`log_tf`]).
+    pub(crate) tf: Vec<(u64, f32)>,
     /// Unit TF-IDF vector, sorted by key.
     pub(crate) vector: Vec<(u64, f32)>,
+    /// The same of the features another copy group carries too: what it is
+    /// compared with (see [`weigh_stream`]).
+    pub(crate) shared: Vec<(u64, f32)>,
     /// The heaviest keys, for candidate stories.
     pub(crate) top: Vec<u64>,
+    /// The numbers and years it states.
+    pub(crate) numbers: Numbers,
 }
 
 impl Weighed {
     /// Weighs a bag (sorted by key, raw counts) with `df(key)` copy groups
     /// carrying each feature out of `n`, this article counted in both, as
-    /// frequencies known so far (see [`stream_idf`]).
+    /// frequencies known so far (see [`weigh_stream`]).
     pub(crate) fn new(
         bag: Vec<(u64, f32)>,
+        numbers: Numbers,
         df: impl Fn(u64) -> u32,
         n: u64,
         top_terms_wanted: usize,
     ) -> Self {
-        let vector = weigh(&bag, |k| stream_idf(df(k), n));
+        let tf = log_tf(&bag);
+        let (vector, shared) = weigh_stream(&tf, df, n);
         let top = top_terms(&vector, top_terms_wanted);
         Weighed {
-            raw_keys: bag,
+            tf,
             vector,
+            shared,
             top,
+            numbers,
         }
     }
+}
+
+/// A copy group of a story that may still be re-cut: what the story keeps
+/// of it to weigh and cluster its groups again.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Member {
+    /// The copy group (a root: a copy group merge settles the story).
+    pub(crate) group: u32,
+    /// Day of the group's first article (`NO_DAY` when undated).
+    pub(crate) day: i64,
+    /// Latest window key of the group's articles.
+    pub(crate) last_key: i64,
+    /// Latest day of the group's articles.
+    pub(crate) last_day: i64,
+    /// Its first article's features with their term frequencies (see
+    /// [`log_tf`]), sorted by key.
+    pub(crate) tf: Vec<(u64, f32)>,
+    /// Its key terms as weighed on arrival.
+    pub(crate) top: Vec<u64>,
+    /// The numbers and years it states.
+    pub(crate) numbers: Numbers,
+}
+
+impl Member {
+    /// Copy group `group`'s first article, weighed as `w`, dated `day`,
+    /// arrived at window key `key`.
+    pub(crate) fn new(group: u32, day: i64, key: i64, w: &Weighed) -> Self {
+        Member {
+            group,
+            day,
+            last_key: key,
+            last_day: day,
+            tf: w.tf.clone(),
+            top: w.top.clone(),
+            numbers: w.numbers.clone(),
+        }
+    }
+}
+
+/// The similarity of two members, each with its vector, as the batch scores
+/// a pair of documents: the cosine, the time prior, and the penalty for each
+/// kind of conflict in the numbers they state.
+fn member_similarity(
+    prior: &TimePrior,
+    penalty: f64,
+    a: (&Member, &[(u64, f32)]),
+    b: (&Member, &[(u64, f32)]),
+) -> f64 {
+    let conflicts = a.0.numbers.conflicts(&b.0.numbers);
+    dot(a.1, b.1) * decay(prior, a.0.day, b.0.day) * (1.0 - penalty).powi(conflicts as i32)
+}
+
+/// Average linkage (as the batch clusters) over `members`, each with its
+/// vector, at `threshold`: the parts they fall into, as indices into
+/// `members` in ascending order, the parts in order of their first index.
+pub(crate) fn recut(
+    prior: &TimePrior,
+    penalty: f64,
+    threshold: f64,
+    members: &[(&Member, Vector)],
+) -> Vec<Vec<u32>> {
+    let n = members.len();
+    let mut sims = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for (i, a) in members.iter().enumerate() {
+        for (j, b) in members.iter().enumerate().skip(i + 1) {
+            let s = member_similarity(prior, penalty, (a.0, &a.1), (b.0, &b.1));
+            if s > 0.0 {
+                sims.push((i as u32, j as u32, s));
+            }
+        }
+    }
+    let (labels, _) = average_link(n, &sims, threshold);
+    let mut parts: Vec<Vec<u32>> = Vec::new();
+    let mut part_of = vec![u32::MAX; n];
+    for (i, &l) in labels.iter().enumerate() {
+        let l = l as usize;
+        if part_of[l] == u32::MAX {
+            part_of[l] = parts.len() as u32;
+            parts.push(Vec::new());
+        }
+        parts[part_of[l] as usize].push(i as u32);
+    }
+    parts
 }
 
 /// A story of the stream.
@@ -55,6 +161,14 @@ pub(crate) struct StoryState {
     pub(crate) centroid: Centroid,
     /// Key terms it is listed under, sorted.
     pub(crate) terms: Vec<u64>,
+    /// Its copy groups, while it may be re-cut (at most [`MAX_MEMBERS`];
+    /// empty once settled, frozen or merged away).
+    pub(crate) members: Vec<Member>,
+    /// Grown past [`MAX_MEMBERS`], joined by a copy group merge or quiet
+    /// for [`RECUT_HORIZON`] copy groups: never re-cut again.
+    pub(crate) settled: bool,
+    /// Copy groups started before its last join (or re-cut).
+    pub(crate) joined: u64,
 }
 
 impl Default for StoryState {
@@ -68,30 +182,81 @@ impl Default for StoryState {
             frozen: false,
             centroid: Centroid::default(),
             terms: Vec::new(),
+            members: Vec::new(),
+            settled: false,
+            joined: 0,
         }
     }
 }
 
 impl StoryState {
-    /// A story of one copy group, started by document `first`.
-    pub(crate) fn new(first: u32, me: u32, w: &Weighed) -> Self {
+    /// A story of one copy group `member` with unit vector `vector`,
+    /// started by document `first`.
+    pub(crate) fn new(first: u32, me: u32, member: Member, vector: &[(u64, f32)]) -> Self {
         StoryState {
             first,
             parent: me,
             size: 1,
-            centroid: Centroid(w.vector.clone()),
+            centroid: Centroid(vector.to_vec()),
+            members: vec![member],
             ..StoryState::default()
         }
     }
 
-    pub(crate) fn absorb_vector(&mut self, w: &Weighed) {
-        self.centroid.add(&w.vector);
+    /// A story of re-cut `members` (at least one), each with its vector,
+    /// started by document `first`: its centroid, size and activity from
+    /// theirs.
+    pub(crate) fn of_members(first: u32, me: u32, members: Vec<(Member, Vector)>) -> Self {
+        let mut st = StoryState {
+            first,
+            parent: me,
+            size: members.len() as u32,
+            centroid: Centroid::sum(members.iter().map(|e| e.1.as_slice())),
+            ..StoryState::default()
+        };
+        for (m, _) in &members {
+            st.last_key = st.last_key.max(m.last_key);
+            st.last_day = st.last_day.max(m.last_day);
+        }
+        st.members = members.into_iter().map(|e| e.0).collect();
+        st
+    }
+
+    /// Adds copy group `member` with unit vector `vector` (kept as a member
+    /// while the story may be re-cut).
+    pub(crate) fn absorb(&mut self, member: Member, vector: &[(u64, f32)]) {
+        self.centroid.add(vector);
         self.size += 1;
+        if !self.settled {
+            self.members.push(member);
+            self.settle_if_large();
+        }
     }
 
     pub(crate) fn absorb_story(&mut self, other: StoryState) {
         self.centroid.add(&other.centroid.0);
         self.size += other.size;
+        self.settled |= other.settled;
+        self.members.extend(other.members);
+        self.settle_if_large();
+    }
+
+    /// Stops re-cutting (its members are let go).
+    pub(crate) fn settle(&mut self) {
+        self.settled = true;
+        self.members = Vec::new();
+    }
+
+    fn settle_if_large(&mut self) {
+        if self.settled || self.members.len() > MAX_MEMBERS {
+            self.settle();
+        }
+    }
+
+    /// Whether it may be re-cut when copy groups number `clock`, stories
+    /// quiet for `horizon` groups being settled.
+    pub(crate) fn recuttable(&self, clock: u64, horizon: u64) -> bool {
+        !self.settled && !self.frozen && self.joined + horizon > clock
     }
 }
 

@@ -325,3 +325,111 @@ fn a_window_bounds_memory() {
     assert!(long.4 < 200 * 50 * 80, "snapshot of {} bytes", long.4);
     assert!(long.4 <= 2 * short.4, "{short:?} {long:?}");
 }
+
+/// Reports of two similar events, as two elections of one country: the
+/// same names and places, other years and figures.
+fn sibling_article(event: u64, outlet: u64) -> Article {
+    let (year, turnout, seats, rival, issue) = [
+        (2008, 61, 125, "Tarrow Halvin", "boycott recount"),
+        (2013, 87, 450, "Quillan Mordex", "landslide observers"),
+    ][event as usize];
+    let (r1, r2) = (
+        filler(outlet * 7 + event, 12),
+        filler(outlet * 11 + event, 12),
+    );
+    let text = match outlet % 3 {
+        0 => format!(
+            "{r1} Voters in Ardenmoor chose a new Velmar assembly in the {year} election, with \
+             turnout at {turnout} percent. {r2} President Oskar Brannoch said the {seats} seats \
+             were won fairly against {rival}; {turnout} percent is a record ({issue})."
+        ),
+        1 => format!(
+            "{r1} The {year} Velmar assembly election in Ardenmoor drew {turnout} percent of \
+             voters. {r2} Oskar Brannoch, the president, beat {rival} for {seats} seats \
+             and the {turnout} percent turnout ({issue})."
+        ),
+        _ => format!(
+            "{r1} Ardenmoor elected the {seats} members of the Velmar assembly in {year}; \
+             {turnout} percent turned out. {r2} Brannoch, Ardenmoor's president Oskar, hailed \
+             {turnout} percent and the {seats} seats; {rival} spoke of a {issue}."
+        ),
+    };
+    Article::new(format!("s{event}-o{outlet}"), text)
+        .with_title(format!("Ardenmoor votes for the Velmar assembly in {year}"))
+}
+
+#[test]
+fn a_story_joined_too_early_is_re_cut_and_settle_follows() {
+    let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
+    let past: Vec<Article> = (10..40)
+        .flat_map(|e| (0..3).map(move |o| event_article(e, o)))
+        .collect();
+    s.warm_up(&past);
+    // The two events arrive interleaved, as a stream sees them.
+    let articles: Vec<Article> = (0..6)
+        .flat_map(|o| (0..2).map(move |e| sibling_article(e, o)))
+        .collect();
+    let mut log = Vec::new();
+    for a in &articles {
+        let preview = s.query(a).unwrap();
+        let got = s.add(a).unwrap();
+        assert_eq!(
+            (&preview.copy, &preview.story, preview.new_story),
+            (&got.copy, &got.story, got.new_story),
+            "{}",
+            a.id
+        );
+        log.push(got);
+    }
+    let moved = log
+        .iter()
+        .flat_map(|a| &a.events)
+        .filter(|e| matches!(e, Event::GroupsMoved { .. }))
+        .count();
+    assert!(moved > 0 && s.stats().story_splits > 0, "{log:#?}");
+    // Each event is one story at the end, the two apart.
+    for o in 0..6 {
+        for e in 0..2 {
+            let id = format!("s{e}-o{o}");
+            assert_eq!(s.story_of(&id), s.story_of(&format!("s{e}-o0")), "{id}");
+        }
+    }
+    assert_ne!(s.story_of("s0-o0"), s.story_of("s1-o0"));
+    // Settling the log gives every article the story the stream holds now.
+    settle(&mut log);
+    for a in &log {
+        assert_eq!(Some(a.story.as_str()), s.story_of(&a.id), "{}", a.id);
+    }
+}
+
+#[test]
+fn quiet_stories_let_their_members_go() {
+    // Unrelated articles: each starts a story no later one joins.
+    let articles: Vec<Article> = (0..40)
+        .map(|i| Article::new(format!("a{i}"), words(100 + i, 80)))
+        .collect();
+    let run = |horizon: u64| {
+        let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
+        s.recut_horizon = horizon;
+        let mut kept = 0;
+        for a in &articles {
+            let preview = s.query(a).unwrap();
+            let got = s.add(a).unwrap();
+            assert_eq!((&preview.copy, &preview.story), (&got.copy, &got.story));
+            kept = kept.max(s.stories.iter().filter(|st| !st.members.is_empty()).count());
+        }
+        (kept, s)
+    };
+    let (kept_all, _) = run(RECUT_HORIZON);
+    let (kept, s) = run(8);
+    // With a horizon of 8 copy groups, at most 8 stories hold members
+    // between adds (the ninth is let go at the start of the next); without
+    // it every story does.
+    assert_eq!((kept, kept_all), (9, 40));
+    // A snapshot keeps what is left, and continues as the stream does.
+    let mut loaded = Stream::from_bytes(&s.to_bytes()).unwrap();
+    loaded.recut_horizon = 8;
+    let mut original = s;
+    let next = Article::new("next", words(100, 80));
+    assert_eq!(loaded.add(&next).unwrap(), original.add(&next).unwrap());
+}
