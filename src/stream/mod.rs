@@ -11,7 +11,8 @@
 //!   [`Clusterer`](crate::Clusterer). When it verifies against two groups
 //!   whose representatives are close to each other, the groups merge.
 //! - **Stories.** An article that starts a new copy group is weighed as a
-//!   TF-IDF vector (IDF over the copy groups seen so far; under a window, a
+//!   TF-IDF vector (IDF over the copy groups seen so far, as though at
+//!   least 100 had been seen; under a window, a
 //!   feature no group has carried inside the window is forgotten) and joins the story
 //!   whose *average* similarity to it (the batch tier's average linkage,
 //!   computed against the story's summed vectors, over the features another

@@ -433,3 +433,16 @@ fn quiet_stories_let_their_members_go() {
     let next = Article::new("next", words(100, 80));
     assert_eq!(loaded.add(&next).unwrap(), original.add(&next).unwrap());
 }
+
+#[test]
+fn a_cold_stream_lets_later_rewrites_join_its_first_article() {
+    // No warm-up: the first article is weighed against itself alone.
+    let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
+    let first = s.add(&event_article(0, 0)).unwrap();
+    assert!(first.new_story);
+    for outlet in 1..3 {
+        let a = s.add(&event_article(0, outlet)).unwrap();
+        assert!(a.new_copy_group, "{a:?}");
+        assert_eq!(a.story, first.id, "outlet {outlet}");
+    }
+}
