@@ -97,14 +97,20 @@ impl Member {
 }
 
 /// The similarity of two members, each with its vector, as the batch scores
-/// a pair of documents: the cosine, the time prior, and the penalty for each
-/// kind of conflict in the numbers they state.
+/// a pair of documents: the cosine, the time prior (0 beyond its horizon),
+/// and the penalty for each kind of conflict in the numbers they state.
 fn member_similarity(
     prior: &TimePrior,
     penalty: f64,
     a: (&Member, &[(u64, f32)]),
     b: (&Member, &[(u64, f32)]),
 ) -> f64 {
+    let (x, y) = (a.0.day, b.0.day);
+    if let Some(h) = prior.horizon().filter(|_| x != NO_DAY && y != NO_DAY) {
+        if x.abs_diff(y) > u64::from(h) {
+            return 0.0;
+        }
+    }
     let conflicts = a.0.numbers.conflicts(&b.0.numbers);
     dot(a.1, b.1) * decay(prior, a.0.day, b.0.day) * (1.0 - penalty).powi(conflicts as i32)
 }
@@ -272,6 +278,30 @@ pub(crate) fn decay(prior: &TimePrior, day: i64, other: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_beyond_the_horizon_are_not_similar() {
+        let config = crate::StoryConfig::default();
+        let prior = TimePrior::new(&config);
+        let member = |day: i64| Member {
+            group: 0,
+            day,
+            last_key: day,
+            last_day: day,
+            tf: vec![(1, 1.0)],
+            top: vec![1],
+            numbers: Numbers::default(),
+        };
+        let v = [(1u64, 1.0f32)];
+        let sim = |a: i64, b: i64| {
+            member_similarity(&prior, 0.3, (&member(a), &v[..]), (&member(b), &v[..]))
+        };
+        let h = i64::from(config.horizon_days);
+        assert_eq!(sim(0, 0), 1.0);
+        assert!(sim(0, h) > 0.0);
+        assert_eq!(sim(0, h + 1), 0.0);
+        assert_eq!(sim(NO_DAY, h + 1), 1.0);
+    }
 
     #[test]
     fn decay_of_undated_days_is_one() {
