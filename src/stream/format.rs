@@ -134,6 +134,12 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    /// One little-endian `u32`.
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        let b = self.take(1, 4, what)?;
+        Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    }
+
     /// `count` little-endian words of `N` bytes.
     fn words<T, const N: usize>(
         &mut self,
@@ -317,8 +323,7 @@ fn read_stream<R: std::io::Read>(src: &mut Source<'_, R>, version: u32) -> Resul
 
 fn decode_state(index: CopyIndex, section: &[u8], version: u32) -> Result<Stream> {
     let mut r = Reader { bytes: section };
-    let len = r.take(1, 4, "header length")?;
-    let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+    let len = r.u32("header length")? as usize;
     if len > MAX_STATE_HEADER {
         return Err(corrupt(format!("header length {len} is out of bounds")));
     }
@@ -435,10 +440,6 @@ fn read_members(r: &mut Reader<'_>, stories: &mut [StoryState]) -> Result<()> {
     let settled = r.take(count, 1, "settled flags")?;
     let sizes = r.words(count, "member counts", u32::from_le_bytes)?;
     let joined = r.words(count, "last joins", u64::from_le_bytes)?;
-    let u32_at = |r: &mut Reader<'_>, what: &str| -> Result<u32> {
-        let b = r.take(1, 4, what)?;
-        Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
-    };
     for (((st, &flag), &size), &at) in stories.iter_mut().zip(settled).zip(&sizes).zip(&joined) {
         st.joined = at;
         st.settled = match flag {
@@ -450,14 +451,14 @@ fn read_members(r: &mut Reader<'_>, stories: &mut [StoryState]) -> Result<()> {
             return Err(corrupt(format!("a story keeps {size} members")));
         }
         for _ in 0..size {
-            let group = u32_at(r, "member group")?;
+            let group = r.u32("member group")?;
             let days = r.words(3, "member days", i64::from_le_bytes)?;
-            let b = u32_at(r, "bag length")?;
+            let b = r.u32("bag length")?;
             let keys = r.words(u64::from(b), "bag keys", u64::from_le_bytes)?;
             let weights = r.words(u64::from(b), "bag weights", u32::from_le_bytes)?;
-            let k = u32_at(r, "key term count")?;
+            let k = r.u32("key term count")?;
             let top = r.words(u64::from(k), "key terms", u64::from_le_bytes)?;
-            let l = u32_at(r, "numbers length")?;
+            let l = r.u32("numbers length")?;
             let numbers = Numbers::from_bytes(r.take(u64::from(l), 1, "numbers")?)
                 .map_err(|e| corrupt(format!("member numbers: {e}")))?;
             if keys.windows(2).any(|w| w[0] >= w[1]) || top.windows(2).any(|w| w[0] >= w[1]) {

@@ -1086,7 +1086,8 @@ impl Stream {
                 let w = plan.weighed.expect("a new copy group is weighed");
                 let floor = self.cutoff().unwrap_or(i64::MIN);
                 self.df.count(w.tf.iter().map(|e| e.0), key, floor);
-                let member = Member::new(g, day, key, &w);
+                let top = w.top.clone();
+                let (member, vector) = Member::take(g, day, key, w);
                 self.groups.push(Group {
                     first: d,
                     representative: d,
@@ -1098,8 +1099,8 @@ impl Stream {
                         (self.apply_recut(r, member, &mut events), score)
                     }
                     (Some((s, score)), None) => {
-                        self.stories[s as usize].absorb(member, &w.vector);
-                        self.post(s, &w.top);
+                        self.stories[s as usize].absorb(member, &vector);
+                        self.post(s, &top);
                         for &other in &plan.merge_stories {
                             self.merge_stories(s, other, &mut events);
                         }
@@ -1108,8 +1109,8 @@ impl Stream {
                     (None, _) => {
                         let s = self.stories.len() as u32;
                         self.stats.stories += 1;
-                        self.stories.push(StoryState::new(d, s, member, &w.vector));
-                        self.post(s, &w.top);
+                        self.stories.push(StoryState::new(d, s, member, vector));
+                        self.post(s, &top);
                         (s, 1.0)
                     }
                 };

@@ -84,14 +84,32 @@ impl Member {
     /// Copy group `group`'s first article, weighed as `w`, dated `day`,
     /// arrived at window key `key`.
     pub(crate) fn new(group: u32, day: i64, key: i64, w: &Weighed) -> Self {
+        Self::of(
+            group,
+            day,
+            key,
+            w.tf.clone(),
+            w.top.clone(),
+            w.numbers.clone(),
+        )
+    }
+
+    /// As [`new`](Self::new), taking the features of `w` (its unit vector
+    /// comes back with it).
+    pub(crate) fn take(group: u32, day: i64, key: i64, w: Weighed) -> (Self, Vector) {
+        let member = Self::of(group, day, key, w.tf, w.top, w.numbers);
+        (member, w.vector)
+    }
+
+    fn of(group: u32, day: i64, key: i64, tf: Vector, top: Vec<u64>, numbers: Numbers) -> Self {
         Member {
             group,
             day,
             last_key: key,
             last_day: day,
-            tf: w.tf.clone(),
-            top: w.top.clone(),
-            numbers: w.numbers.clone(),
+            tf,
+            top,
+            numbers,
         }
     }
 }
@@ -198,12 +216,12 @@ impl Default for StoryState {
 impl StoryState {
     /// A story of one copy group `member` with unit vector `vector`,
     /// started by document `first`.
-    pub(crate) fn new(first: u32, me: u32, member: Member, vector: &[(u64, f32)]) -> Self {
+    pub(crate) fn new(first: u32, me: u32, member: Member, vector: Vector) -> Self {
         StoryState {
             first,
             parent: me,
             size: 1,
-            centroid: Centroid(vector.to_vec()),
+            centroid: Centroid(vector),
             members: vec![member],
             ..StoryState::default()
         }

@@ -131,14 +131,20 @@ fn event_article(event: u64, outlet: u64) -> Article {
         .with_date("2026-02-01")
 }
 
-#[test]
-fn rewrites_of_one_event_share_a_story() {
+/// An unbounded stream warmed up with past articles in the styles of
+/// [`event_article`]: they teach it which words are common.
+fn warmed_stream() -> Stream {
     let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
-    // Past articles in the same styles teach the stream which words are common.
     let past: Vec<Article> = (10..40)
         .flat_map(|e| (0..3).map(move |o| event_article(e, o)))
         .collect();
     s.warm_up(&past);
+    s
+}
+
+#[test]
+fn rewrites_of_one_event_share_a_story() {
+    let mut s = warmed_stream();
     for outlet in 0..3 {
         for event in 0..4 {
             let a = s.add(&event_article(event, outlet)).unwrap();
@@ -360,11 +366,7 @@ fn sibling_article(event: u64, outlet: u64) -> Article {
 
 #[test]
 fn a_story_joined_too_early_is_re_cut_and_settle_follows() {
-    let mut s = Stream::new(&Config::default(), Window::Unbounded).unwrap();
-    let past: Vec<Article> = (10..40)
-        .flat_map(|e| (0..3).map(move |o| event_article(e, o)))
-        .collect();
-    s.warm_up(&past);
+    let mut s = warmed_stream();
     // The two events arrive interleaved, as a stream sees them.
     let articles: Vec<Article> = (0..6)
         .flat_map(|o| (0..2).map(move |e| sibling_article(e, o)))
