@@ -189,6 +189,45 @@ fn damaged_and_foreign_input_is_a_typed_error() {
     std::fs::remove_file(&path).unwrap();
 }
 
+/// Damage under a valid checksum (see [`common::damaged`]): loading gives
+/// a typed error, or an index that answers for every article, takes more,
+/// and saves again; never a panic.
+#[test]
+fn damage_under_a_valid_checksum_is_an_error_or_a_working_index() {
+    let good = golden_index().to_bytes();
+    let (articles, _, _) = sample();
+    let mut r = Rng(12);
+    let (mut loaded, mut refused) = (0, 0);
+    for round in 0..2000 {
+        let (bytes, at) = common::damaged(&good, &mut r);
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || match CopyIndex::from_bytes(&bytes) {
+                    Ok(mut index) => {
+                        for a in &articles {
+                            index.contains(&a.id);
+                            let _ = index.query(&a.text, 3);
+                        }
+                        let _ = index.insert_batch(&articles[12..20]);
+                        let _ = index.remove(&articles[0].id);
+                        CopyIndex::from_bytes(&index.to_bytes()).unwrap();
+                        true
+                    }
+                    Err(_) => false,
+                },
+            ));
+        match outcome {
+            Ok(true) => loaded += 1,
+            Ok(false) => refused += 1,
+            Err(_) => panic!("round {round}: damage at byte {at} panicked"),
+        }
+    }
+    assert!(
+        refused > 0 && loaded > 0,
+        "{refused} refused, {loaded} loaded"
+    );
+}
+
 #[test]
 fn saving_is_atomic_and_errors_name_the_file() {
     let dir = std::env::temp_dir().join(format!("storyhash-persist-{}", std::process::id()));

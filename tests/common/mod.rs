@@ -223,3 +223,38 @@ pub(crate) fn generated(seed: u64, n: usize, templated_one_in: u64) -> Vec<story
     }
     out
 }
+
+/// `good` (a whole snapshot) with a little damage in its body, sealed again
+/// with a valid checksum, as a buggy writer or a deliberate edit would leave
+/// it, and where the damage starts: a changed bit, a zeroed or saturated
+/// byte, random bytes, or a little-endian word (a length, a count, a
+/// number) set small or moved by one. The magic number and the version,
+/// checked first, are left alone.
+pub(crate) fn damaged(good: &[u8], r: &mut Rng) -> (Vec<u8>, usize) {
+    let body = good.len() - 8;
+    let mut bytes = good[..body].to_vec();
+    // Half the time in the first kilobytes, where the headers and the
+    // stored configuration are (the bulk arrays fill the rest).
+    let span = if r.below(2) == 0 {
+        body - 12
+    } else {
+        (body - 12).min(2048)
+    };
+    let at = 12 + r.below(span as u64) as usize;
+    let end = (at + 4).min(body);
+    let mut word = [0u8; 4];
+    word[..end - at].copy_from_slice(&bytes[at..end]);
+    let word = u32::from_le_bytes(word);
+    let patch = match r.below(6) {
+        0 => word ^ 1 << r.below(8),
+        1 => word & !0xFF,
+        2 => word | 0xFF,
+        3 => r.next() as u32,
+        4 => r.below(70) as u32,
+        _ => word.wrapping_add(if r.below(2) == 0 { 1 } else { u32::MAX }),
+    };
+    bytes[at..end].copy_from_slice(&patch.to_le_bytes()[..end - at]);
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    (bytes, at)
+}
