@@ -233,14 +233,16 @@ pub(crate) fn generated(seed: u64, n: usize, templated_one_in: u64) -> Vec<story
 pub(crate) fn damaged(good: &[u8], r: &mut Rng) -> (Vec<u8>, usize) {
     let body = good.len() - 8;
     let mut bytes = good[..body].to_vec();
-    // Half the time in the first kilobytes, where the headers and the
-    // stored configuration are (the bulk arrays fill the rest).
-    let span = if r.below(2) == 0 {
-        body - 12
-    } else {
-        (body - 12).min(2048)
-    };
-    let at = 12 + r.below(span as u64) as usize;
+    // A third of the time in the first kilobytes (headers, the stored
+    // configuration), a third in the last (ids, a stream's state): the
+    // bulk arrays in between fill most of the bytes.
+    let len = body - 12;
+    let at = 12
+        + match r.below(3) {
+            0 => r.below(len as u64) as usize,
+            1 => r.below(len.min(2048) as u64) as usize,
+            _ => len - 1 - r.below(len.min(4096) as u64) as usize,
+        };
     let end = (at + 4).min(body);
     let mut word = [0u8; 4];
     word[..end - at].copy_from_slice(&bytes[at..end]);
