@@ -289,8 +289,6 @@ fn damaged_stream_snapshots_are_typed_errors() {
     ));
 }
 
-/// Window arithmetic: a window larger than any count keeps everything, and
-/// one article dated far ahead does not push every other out.
 /// Damage under a valid checksum (see [`common::damaged`]): loading gives
 /// a typed error, or a stream that answers for every article, adds, and
 /// saves again; never a panic.
@@ -314,6 +312,8 @@ fn damage_under_a_valid_checksum_is_an_error_or_a_working_stream() {
     });
 }
 
+/// Window arithmetic: a window larger than any count keeps everything, and
+/// one article dated far ahead does not push every other out.
 #[test]
 fn huge_windows_and_far_future_dates_keep_the_window() {
     let (articles, _, _) = sample_by_date();

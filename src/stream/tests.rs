@@ -1,3 +1,5 @@
+use proptest::prelude::Strategy as _;
+
 use super::*;
 
 /// A seeded generator of lower-case words for test texts.
@@ -454,8 +456,6 @@ fn a_cold_stream_lets_later_rewrites_join_its_first_article() {
     }
 }
 
-use proptest::prelude::Strategy as _;
-
 /// `items` in an order drawn from `seed`.
 fn shuffled<T>(mut items: Vec<T>, seed: u64) -> Vec<T> {
     let mut x = seed;
@@ -474,8 +474,8 @@ proptest::proptest! {
     /// and dated over a few weeks in arrival order (so that windows evict
     /// and freeze while stories are re-cut). At every step a query answers
     /// as the add does; a stream restarted from a snapshot at any point
-    /// goes on as the original; settling the log gives every article the
-    /// story the stream holds at the end.
+    /// goes on as the original; settling the log gives every article still
+    /// in the window the story the stream holds at the end.
     #[test]
     fn any_arrival_order_keeps_query_restart_and_settle_in_step(
         seed in proptest::prelude::any::<u64>(),
