@@ -3,9 +3,11 @@
 //! product, and the members a young story keeps to be re-cut.
 
 use super::NO_DAY;
+use crate::article::Day;
 pub(crate) use crate::stories::link::Centroid;
 use crate::stories::{
-    average_link, dot, log_tf, top_terms, weigh_stream, Numbers, TimePrior, Vector,
+    average_link, log_tf, pair_similarity, top_terms, weigh_stream, Numbers, Side, TimePrior,
+    Vector,
 };
 
 /// A story no copy group has joined while this many others were started is
@@ -115,22 +117,22 @@ impl Member {
 }
 
 /// The similarity of two members, each with its vector, as the batch scores
-/// a pair of documents: the cosine, the time prior (0 beyond its horizon),
-/// and the penalty for each kind of conflict in the numbers they state.
-fn member_similarity(
+/// a pair of documents ([`pair_similarity`]): the cosine, the time prior (0
+/// beyond its horizon), and the penalty for each kind of conflict in the
+/// numbers they state.
+fn member_similarity<'a>(
     prior: &TimePrior,
     penalty: f64,
-    a: (&Member, &[(u64, f32)]),
-    b: (&Member, &[(u64, f32)]),
+    a: (&'a Member, &'a [(u64, f32)]),
+    b: (&'a Member, &'a [(u64, f32)]),
 ) -> f64 {
-    let (x, y) = (a.0.day, b.0.day);
-    if let Some(h) = prior.horizon().filter(|_| x != NO_DAY && y != NO_DAY) {
-        if x.abs_diff(y) > u64::from(h) {
-            return 0.0;
-        }
-    }
-    let conflicts = a.0.numbers.conflicts(&b.0.numbers);
-    dot(a.1, b.1) * decay(prior, a.0.day, b.0.day) * (1.0 - penalty).powi(conflicts as i32)
+    // A stream's days are a `Day`'s, widened; `NO_DAY` does not fit back.
+    let side = |(m, vector): (&'a Member, &'a [(u64, f32)])| Side {
+        vector,
+        day: i32::try_from(m.day).ok().map(Day::from_days),
+        numbers: &m.numbers,
+    };
+    pair_similarity(prior, penalty, side(a), side(b))
 }
 
 /// Average linkage (as the batch clusters) over `members`, each with its
