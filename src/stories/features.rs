@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use super::stopwords::LANGUAGES;
 use crate::hash::Map;
 use crate::persist::{le_words, put_le};
-use crate::text::{for_each_token, TokenScratch};
+use crate::text::{ascii_tokens, for_each_token, TokenScratch};
 
 const WORD: u64 = 0x5744_5f57_4f52_4431;
 const ENTITY: u64 = 0x5744_5f45_4e54_4954;
@@ -34,8 +34,44 @@ pub(crate) struct FeatureExtractor {
     seed: u64,
     title_weight: f32,
     fact_weight: f32,
-    /// Stop word hash -> the languages it belongs to.
-    stop: Map<u64, u32>,
+    stop: StopWords,
+}
+
+/// Stop word hashes and the languages each belongs to.
+#[derive(Clone, Debug)]
+struct StopWords {
+    /// One bit per value of a hash's low [`FILTER_BITS`] bits, set for those
+    /// of stop words: half of the words of a text are not stop words, and
+    /// almost all of them are told so by this one bit.
+    filter: Vec<u64>,
+    languages: Map<u64, u32>,
+}
+
+/// 2^18 bits (32 KiB), for some 9,000 stop words: 1 word in 30 that is not
+/// one passes the filter.
+const FILTER_BITS: u32 = 18;
+
+impl StopWords {
+    fn new(words: impl Iterator<Item = (u64, u32)>) -> Self {
+        let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)];
+        let languages: Map<u64, u32> = words.collect();
+        for &h in languages.keys() {
+            let bit = h & ((1 << FILTER_BITS) - 1);
+            filter[(bit >> 6) as usize] |= 1 << (bit & 63);
+        }
+        StopWords { filter, languages }
+    }
+
+    /// The languages of the stop word of hash `h`, `None` for a word that
+    /// is not one.
+    #[inline]
+    fn get(&self, h: u64) -> Option<u32> {
+        let bit = h & ((1 << FILTER_BITS) - 1);
+        if self.filter[(bit >> 6) as usize] & (1 << (bit & 63)) == 0 {
+            return None;
+        }
+        self.languages.get(&h).copied()
+    }
 }
 
 /// Reusable buffers for feature extraction.
@@ -112,10 +148,11 @@ fn detect(hits: &[u32; LANGUAGES.len()], title: Option<&str>, text: &str) -> u8 
 
 impl FeatureExtractor {
     pub(crate) fn new(seed: u64, title_weight: f32, fact_weight: f32) -> Self {
-        let stop = super::stopwords::stop_words()
-            .iter()
-            .map(|(w, langs)| (xxh3_64_with_seed(w.as_bytes(), seed ^ WORD), *langs))
-            .collect();
+        let stop = StopWords::new(
+            super::stopwords::stop_words()
+                .iter()
+                .map(|(w, langs)| (xxh3_64_with_seed(w.as_bytes(), seed ^ WORD), *langs)),
+        );
         FeatureExtractor {
             seed,
             title_weight,
@@ -180,70 +217,121 @@ impl FeatureExtractor {
         out: &mut Vec<(u64, f32)>,
         name: &mut impl FnMut(u64, &[u8]),
     ) {
-        let seed = self.seed;
-        let fact_weight = weight * self.fact_weight;
-        let (run, number, hits) = (&mut s.run, &mut s.number, &mut s.hits);
-        let (numbers, number_text) = (&mut s.numbers, &mut s.number_text);
-        run.clear();
-        let mut run_words = 0;
-        let flush = |run: &mut Vec<u8>,
-                     run_words: &mut usize,
-                     out: &mut Vec<(u64, f32)>,
-                     name: &mut dyn FnMut(u64, &[u8])| {
-            if *run_words >= 2 {
-                let h = xxh3_64_with_seed(run, seed ^ ENTITY);
-                name(h, run);
-                out.push((h, fact_weight));
-            }
-            run.clear();
-            *run_words = 0;
+        let FeatureScratch {
+            tokens,
+            run,
+            number,
+            hits,
+            numbers,
+            number_text,
+        } = s;
+        let mut field = Field {
+            fx: self,
+            weight,
+            fact_weight: weight * self.fact_weight,
+            run,
+            run_words: 0,
+            number,
+            hits,
+            numbers,
+            number_text,
+            out,
+            name,
         };
-        for_each_token(text, &mut s.tokens, |t, fact| {
-            let numeric = t.iter().any(u8::is_ascii_digit);
-            if fact && !numeric {
-                if run_words > 0 {
-                    run.push(b' ');
-                }
-                run.extend_from_slice(strip_possessive(t));
-                run_words += 1;
-            } else {
-                flush(run, &mut run_words, out, name);
-            }
-            if numeric {
-                // "300,000" and "300000" are one number.
-                number.clear();
-                for (i, &c) in t.iter().enumerate() {
-                    let between_digits = i > 0
-                        && t[i - 1].is_ascii_digit()
-                        && t.get(i + 1).is_some_and(u8::is_ascii_digit);
-                    if !(c == b',' && between_digits) {
-                        number.push(c);
-                    }
-                }
-                let h = xxh3_64_with_seed(number, seed ^ NUMBER);
-                name(h, number);
-                let at = number_text.len() as u32;
-                number_text.extend_from_slice(number);
-                numbers.push((h, at, number_text.len() as u32));
-                out.push((h, fact_weight));
-            } else {
-                let word = strip_possessive(t);
-                if word.len() >= 3 {
-                    let h = xxh3_64_with_seed(word, seed ^ WORD);
-                    match self.stop.get(&h) {
-                        Some(&langs) => count_languages(hits, langs),
-                        None => {
-                            name(h, word);
-                            out.push((h, if fact { fact_weight } else { weight }));
-                        }
-                    }
-                } else if let Some(&langs) = self.stop.get(&xxh3_64_with_seed(word, seed ^ WORD)) {
-                    // Short function words ("de", "la", "и") tell the language too.
-                    count_languages(hits, langs);
+        field.run.clear();
+        match ascii_tokens(text, tokens) {
+            Ok(t) => {
+                let mut facts = t.facts.iter().peekable();
+                let mut digits = t.digits.iter().peekable();
+                for (i, &(start, end)) in t.spans.iter().enumerate() {
+                    let fact = facts.next_if_eq(&&(i as u32)).is_some();
+                    let numeric = digits.next_if_eq(&&(i as u32)).is_some();
+                    let token = &t.lower[start as usize..end as usize];
+                    field.token(token, fact, numeric);
                 }
             }
-        });
-        flush(run, &mut run_words, out, name);
+            Err(other) => other.for_each(|t, fact| {
+                let numeric = t.iter().any(u8::is_ascii_digit);
+                field.token(t, fact, numeric)
+            }),
+        }
+        field.flush();
+    }
+}
+
+/// One field of a document being turned into features.
+struct Field<'a, N> {
+    fx: &'a FeatureExtractor,
+    weight: f32,
+    fact_weight: f32,
+    /// The entity run so far, its words joined by spaces.
+    run: &'a mut Vec<u8>,
+    run_words: usize,
+    number: &'a mut Vec<u8>,
+    hits: &'a mut [u32; LANGUAGES.len()],
+    numbers: &'a mut Vec<(u64, u32, u32)>,
+    number_text: &'a mut Vec<u8>,
+    out: &'a mut Vec<(u64, f32)>,
+    name: &'a mut N,
+}
+
+impl<N: FnMut(u64, &[u8])> Field<'_, N> {
+    /// Takes the next token `t` (lower-cased), its fact flag and whether it
+    /// holds a digit.
+    fn token(&mut self, t: &[u8], fact: bool, numeric: bool) {
+        let seed = self.fx.seed;
+        if fact && !numeric {
+            if self.run_words > 0 {
+                self.run.push(b' ');
+            }
+            self.run.extend_from_slice(strip_possessive(t));
+            self.run_words += 1;
+        } else {
+            self.flush();
+        }
+        if numeric {
+            // "300,000" and "300000" are one number.
+            self.number.clear();
+            for (i, &c) in t.iter().enumerate() {
+                let between_digits = i > 0
+                    && t[i - 1].is_ascii_digit()
+                    && t.get(i + 1).is_some_and(u8::is_ascii_digit);
+                if !(c == b',' && between_digits) {
+                    self.number.push(c);
+                }
+            }
+            let h = xxh3_64_with_seed(self.number, seed ^ NUMBER);
+            (self.name)(h, self.number);
+            let at = self.number_text.len() as u32;
+            self.number_text.extend_from_slice(self.number);
+            self.numbers.push((h, at, self.number_text.len() as u32));
+            self.out.push((h, self.fact_weight));
+            return;
+        }
+        let word = strip_possessive(t);
+        let h = xxh3_64_with_seed(word, seed ^ WORD);
+        match self.fx.stop.get(h) {
+            Some(langs) => count_languages(self.hits, langs),
+            None if word.len() >= 3 => {
+                (self.name)(h, word);
+                let w = if fact { self.fact_weight } else { self.weight };
+                self.out.push((h, w));
+            }
+            // Short words are not features; short function words ("de",
+            // "la", "и") tell the language all the same.
+            None => {}
+        }
+    }
+
+    /// Ends the entity run so far: a run of two or more names is a feature.
+    fn flush(&mut self) {
+        if self.run_words >= 2 {
+            let h = xxh3_64_with_seed(self.run, self.fx.seed ^ ENTITY);
+            (self.name)(h, self.run);
+            self.out.push((h, self.fact_weight));
+        }
+        self.run.clear();
+        self.run_words = 0;
     }
 }
 
@@ -273,11 +361,11 @@ fn is_dateline(title: &str, tokens: &mut TokenScratch) -> bool {
     words > 0 && dateline
 }
 
-fn count_languages(hits: &mut [u32; LANGUAGES.len()], mut langs: u32) {
-    // A word belongs to a few languages: visit only their bits.
-    while langs != 0 {
-        hits[langs.trailing_zeros() as usize] += 1;
-        langs &= langs - 1;
+fn count_languages(hits: &mut [u32; LANGUAGES.len()], langs: u32) {
+    // Every language's bit, without a branch: a loop over the set bits only
+    // mispredicts its end for about every word.
+    for (i, h) in hits.iter_mut().enumerate() {
+        *h += u32::from(langs & (1 << i) != 0);
     }
 }
 
@@ -496,6 +584,26 @@ mod tests {
         // A title with one word of its own is a title.
         let t = keys(Some("Quake on Friday, June 7"), "Quake hits Aceh");
         assert_ne!(t, keys(None, "Quake hits Aceh"));
+    }
+
+    #[test]
+    fn the_filter_passes_every_stop_word_and_few_others() {
+        let fx = FeatureExtractor::new(7, 2.0, 2.0);
+        for (w, langs) in super::super::stopwords::stop_words() {
+            let h = xxh3_64_with_seed(w.as_bytes(), 7 ^ WORD);
+            assert_eq!(fx.stop.get(h), Some(*langs), "{w}");
+        }
+        let passed = (0..100_000u64)
+            .map(|i| xxh3_64_with_seed(&i.to_le_bytes(), 7 ^ WORD))
+            .filter(|&h| {
+                let bit = h & ((1 << FILTER_BITS) - 1);
+                fx.stop.filter[(bit >> 6) as usize] & (1 << (bit & 63)) != 0
+            })
+            .count();
+        assert!(
+            passed < 5_000,
+            "{passed} of 100,000 other words pass the filter"
+        );
     }
 
     #[test]

@@ -30,10 +30,6 @@ pub(crate) struct BatchIdf {
     mixed: Map<(u8, u64), u32>,
     documents: u64,
     documents_by_language: Vec<u64>,
-    /// By feature number: the IDF in a document of the feature's language
-    /// and in any other, 0 for none (a [`batch_idf`] is never 0). Mixed
-    /// features are looked up in `mixed` instead.
-    idf: Vec<[f32; 2]>,
 }
 
 /// How many documents carry a feature, in all and in its language.
@@ -48,6 +44,10 @@ struct Frequency {
     mixed: bool,
     /// The feature's number: its place in the order features were first met.
     number: u32,
+    /// The IDF in a document of `language` and in any other, 0 for none (a
+    /// [`batch_idf`] is never 0); for a feature not `mixed`, worked out once
+    /// all are counted, and kept here so that a lookup finds it.
+    idf: [f32; 2],
 }
 
 impl BatchIdf {
@@ -84,12 +84,11 @@ impl BatchIdf {
             }
         }
         // Each IDF once per feature, not once per document carrying it.
-        idf.idf = vec![[0.0; 2]; idf.features.len()];
-        for f in idf.features.values().filter(|f| !f.mixed) {
+        for f in idf.features.values_mut().filter(|f| !f.mixed) {
             let n_language = idf.documents_by_language[usize::from(f.language)];
             let own = batch_idf(f.in_language, n_language, f.all, idf.documents);
             let other = batch_idf(0, 0, f.all, idf.documents);
-            idf.idf[f.number as usize] = [own.unwrap_or(0.0), other.unwrap_or(0.0)];
+            f.idf = [own.unwrap_or(0.0), other.unwrap_or(0.0)];
         }
         idf
     }
@@ -103,7 +102,7 @@ impl BatchIdf {
             let n_language = self.documents_by_language[usize::from(lang)];
             batch_idf(in_language, n_language, f.all, self.documents)?
         } else {
-            let [own, other] = self.idf[f.number as usize];
+            let [own, other] = f.idf;
             let idf = if f.language == lang { own } else { other };
             (idf > 0.0).then_some(idf)?
         };

@@ -9,7 +9,7 @@ pub use shingle::Shingler;
 pub use tokenize::{facts, tokenize};
 
 pub(crate) use shingle::{count_distinct, DistinctScratch, ShingleScratch};
-pub(crate) use tokenize::{for_each_token, TokenScratch};
+pub(crate) use tokenize::{ascii_tokens, for_each_token, TokenScratch};
 
 /// Cuts `text` to at most `max` bytes at a character boundary.
 pub(crate) fn truncate_to_boundary(text: &str, max: usize) -> &str {

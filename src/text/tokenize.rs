@@ -100,7 +100,7 @@ pub(crate) fn for_each_token(
         unicode_tokens(cased, token, emit);
         return;
     };
-    ascii_spans(b, masks, |start, end, upper, fact| {
+    ascii_spans(b, masks, |start, end, upper, fact, _| {
         if upper {
             token.clear();
             token.extend(b[start..end].iter().map(u8::to_ascii_lowercase));
@@ -125,29 +125,153 @@ fn plain_ascii_form<'a>(text: &'a str, cased: &'a mut String) -> Option<&'a [u8]
     is_plain_ascii(cased.as_bytes()).then_some(cased.as_bytes())
 }
 
-/// Buffers of [`token_hashes`] for plain ASCII text.
+/// Buffers of [`ascii_tokens`].
 #[derive(Default, Debug)]
 pub(crate) struct HashScratch {
     /// The text, lower-cased.
     lower: Vec<u8>,
     /// Byte ranges of the tokens.
     spans: Vec<(u32, u32)>,
-    /// Token numbers by length class (1-3, 4-8, 9-16, more bytes).
-    by_length: [Vec<u32>; 4],
     /// Token numbers of the facts.
     facts: Vec<u32>,
+    /// Token numbers of the tokens holding a digit.
+    digits: Vec<u32>,
+    by_length: ByLength,
+}
+
+/// The tokens of a plain ASCII text, as [`ascii_tokens`] finds them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AsciiTokens<'s> {
+    /// The text, lower-cased.
+    pub(crate) lower: &'s [u8],
+    /// Each token's byte range in `lower`, in order.
+    pub(crate) spans: &'s [(u32, u32)],
+    /// The numbers of the tokens that are facts, ascending.
+    pub(crate) facts: &'s [u32],
+    /// The numbers of the tokens that hold a digit, ascending (all of them
+    /// facts).
+    pub(crate) digits: &'s [u32],
+}
+
+/// A text whose normal form is not plain ASCII: its tokens come from the
+/// general path, [`for_each`](Self::for_each).
+#[derive(Debug)]
+pub(crate) struct OtherTokens<'s> {
+    text: &'s str,
+    /// The cased normal form, when it has been written.
+    cased: Option<&'s str>,
+    token: &'s mut Vec<u8>,
+}
+
+impl OtherTokens<'_> {
+    /// Calls `emit` as [`for_each_token`] does.
+    pub(crate) fn for_each(self, emit: impl FnMut(&[u8], bool)) {
+        match self.cased {
+            Some(cased) => unicode_tokens(cased, self.token, emit),
+            None => for_each_token(self.text, &mut TokenScratch::default(), emit),
+        }
+    }
+}
+
+/// The tokens [`for_each_token`] gives, found in one pass and kept as byte
+/// ranges of one lower-cased copy of the text, so that a caller can hash
+/// them in any order (see [`ByLength`]) with no token copied. For a text
+/// whose normal form is not plain ASCII, or too long for `u32` positions,
+/// the general path instead.
+pub(crate) fn ascii_tokens<'s>(
+    text: &'s str,
+    scratch: &'s mut TokenScratch,
+) -> Result<AsciiTokens<'s>, OtherTokens<'s>> {
+    let TokenScratch {
+        cased,
+        token,
+        masks,
+        hash: h,
+    } = scratch;
+    let b = match plain_ascii_form(text, cased) {
+        Some(b) if b.len() <= u32::MAX as usize => b,
+        Some(_) => {
+            return Err(OtherTokens {
+                text,
+                cased: None,
+                token,
+            })
+        }
+        None => {
+            return Err(OtherTokens {
+                text,
+                cased: Some(cased.as_str()),
+                token,
+            })
+        }
+    };
+    lower_ascii_into(b, &mut h.lower);
+    h.spans.clear();
+    h.facts.clear();
+    h.digits.clear();
+    ascii_spans(b, masks, |start, end, _, fact, digit| {
+        let i = h.spans.len() as u32;
+        h.spans.push((start as u32, end as u32));
+        if fact {
+            h.facts.push(i);
+        }
+        if digit {
+            h.digits.push(i);
+        }
+    });
+    Ok(AsciiTokens {
+        lower: &h.lower,
+        spans: &h.spans,
+        facts: &h.facts,
+        digits: &h.digits,
+    })
+}
+
+/// Token numbers bucketed by length class (1-3, 4-8, 9-16, more bytes), to
+/// hash many short byte strings quickly.
+///
+/// xxh3 takes a different path for inputs of 1-3, 4-8 and 9-16 bytes; word
+/// lengths in running text follow no pattern, so hashing in text order
+/// mispredicts that choice for about every second word. Grouped, each loop
+/// takes one path throughout.
+#[derive(Default, Debug)]
+struct ByLength([Vec<u32>; 4]);
+
+impl ByLength {
+    /// Sets `hashes[i]` to the xxh3 hash (with `seed`) of `text[spans[i]]`
+    /// for every span.
+    fn hash(&mut self, text: &[u8], spans: &[(u32, u32)], seed: u64, hashes: &mut Vec<u64>) {
+        let n = spans.len();
+        // Each token number goes to the next free place of its class,
+        // without a branch.
+        let mut count = [0usize; 4];
+        for list in &mut self.0 {
+            list.clear();
+            list.resize(n, 0);
+        }
+        for (i, &(start, end)) in spans.iter().enumerate() {
+            let len = end - start;
+            let class = usize::from(len > 3) + usize::from(len > 8) + usize::from(len > 16);
+            self.0[class][count[class]] = i as u32;
+            count[class] += 1;
+        }
+        hashes.clear();
+        hashes.resize(n, 0);
+        for (list, &count) in self.0.iter().zip(&count) {
+            for &i in &list[..count] {
+                let (start, end) = spans[i as usize];
+                hashes[i as usize] = xxh3_64_with_seed(&text[start as usize..end as usize], seed);
+            }
+        }
+    }
 }
 
 /// The xxh3 hashes (with `seed`) of the tokens of `text` into `words`, in
 /// order, and the high 32 bits of those of its facts into `facts`: what
 /// hashing each token [`for_each_token`] gives would produce.
 ///
-/// For plain ASCII text the tokens are found first and hashed afterwards,
-/// grouped by length. xxh3 takes a different path for inputs of 1-3, 4-8 and
-/// 9-16 bytes; word lengths in running text follow no pattern, so hashing in
-/// text order mispredicts that choice for about every second word. Grouped,
-/// each loop takes one path throughout. The text is lower-cased once, eight
-/// bytes at a time, so no token is copied.
+/// For plain ASCII text the tokens are found first ([`ascii_tokens`]) and
+/// hashed afterwards, grouped by length ([`ByLength`]).
 pub(crate) fn token_hashes(
     text: &str,
     seed: u64,
@@ -157,62 +281,21 @@ pub(crate) fn token_hashes(
 ) {
     words.clear();
     facts.clear();
-    let TokenScratch {
-        cased,
-        token,
-        masks,
-        hash: h,
-    } = scratch;
-    let b = match plain_ascii_form(text, cased) {
-        // Token positions are kept as `u32`; a larger text takes the general way.
-        Some(b) if b.len() <= u32::MAX as usize => b,
-        ascii => {
-            let each = |t: &[u8], fact| {
-                let h = xxh3_64_with_seed(t, seed);
-                words.push(h);
-                if fact {
-                    facts.push((h >> 32) as u32);
-                }
-            };
-            if ascii.is_some() {
-                for_each_token(text, &mut TokenScratch::default(), each);
-            } else {
-                unicode_tokens(cased, token, each);
+    let mut by_length = std::mem::take(&mut scratch.hash.by_length);
+    match ascii_tokens(text, scratch) {
+        Ok(t) => {
+            by_length.hash(t.lower, t.spans, seed, words);
+            facts.extend(t.facts.iter().map(|&i| (words[i as usize] >> 32) as u32));
+        }
+        Err(other) => other.for_each(|t, fact| {
+            let h = xxh3_64_with_seed(t, seed);
+            words.push(h);
+            if fact {
+                facts.push((h >> 32) as u32);
             }
-            return;
-        }
-    };
-    lower_ascii_into(b, &mut h.lower);
-    h.spans.clear();
-    h.facts.clear();
-    ascii_spans(b, masks, |start, end, _, fact| {
-        h.spans.push((start as u32, end as u32));
-        if fact {
-            h.facts.push(h.spans.len() as u32 - 1);
-        }
-    });
-    let n = h.spans.len();
-    // Bucket the token numbers by length class, without a branch: each goes
-    // to the next free place of its class.
-    let mut count = [0usize; 4];
-    for list in &mut h.by_length {
-        list.clear();
-        list.resize(n, 0);
+        }),
     }
-    for (i, &(start, end)) in h.spans.iter().enumerate() {
-        let len = end - start;
-        let class = usize::from(len > 3) + usize::from(len > 8) + usize::from(len > 16);
-        h.by_length[class][count[class]] = i as u32;
-        count[class] += 1;
-    }
-    words.resize(n, 0);
-    for (list, &count) in h.by_length.iter().zip(&count) {
-        for &i in &list[..count] {
-            let (start, end) = h.spans[i as usize];
-            words[i as usize] = xxh3_64_with_seed(&h.lower[start as usize..end as usize], seed);
-        }
-    }
-    facts.extend(h.facts.iter().map(|&i| (words[i as usize] >> 32) as u32));
+    scratch.hash.by_length = by_length;
 }
 
 /// `b` (plain ASCII) with `A`-`Z` lower-cased into `out`, eight bytes at a time.
@@ -440,12 +523,17 @@ fn upper_and_digit(masks: &[Masks], start: usize, end: usize) -> (bool, bool) {
     })
 }
 
-/// The tokens of plain ASCII text, as `emit(start, end, upper, fact)`: byte
-/// range, whether it holds an upper-case letter, and the fact flag. Tokens
+/// The tokens of plain ASCII text, as `emit(start, end, upper, fact, digit)`:
+/// byte range, whether it holds an upper-case letter, the fact flag, and
+/// whether it holds a digit. Tokens
 /// are runs of word bytes, found 64 at a time from bit masks (see
 /// [`bytes_in`]) with no branch per byte, joined across middle characters.
 #[inline(always)]
-fn ascii_spans(b: &[u8], masks: &mut Vec<Masks>, mut emit: impl FnMut(usize, usize, bool, bool)) {
+fn ascii_spans(
+    b: &[u8],
+    masks: &mut Vec<Masks>,
+    mut emit: impl FnMut(usize, usize, bool, bool, bool),
+) {
     class_masks(b, masks);
     let masks = masks.as_slice();
     let n = b.len();
@@ -484,7 +572,7 @@ fn ascii_spans(b: &[u8], masks: &mut Vec<Masks>, mut emit: impl FnMut(usize, usi
                 && b[start].is_ascii_uppercase()
                 && end - start > 1
                 && !starts_sentence(b, start));
-        emit(start, end, upper, fact);
+        emit(start, end, upper, fact, digit);
     }
 }
 
@@ -566,7 +654,7 @@ mod tests {
 
     fn fast(text: &str) -> Vec<(String, bool)> {
         let mut out = Vec::new();
-        ascii_spans(text.as_bytes(), &mut Vec::new(), |start, end, _, f| {
+        ascii_spans(text.as_bytes(), &mut Vec::new(), |start, end, _, f, _| {
             out.push((text[start..end].to_ascii_lowercase(), f))
         });
         out
@@ -746,6 +834,35 @@ mod tests {
             token_hashes("Some Earlier Text, with 12 words of Various lengths", seed, &mut scratch, &mut words, &mut facts);
             token_hashes(&s, seed, &mut scratch, &mut words, &mut facts);
             proptest::prop_assert_eq!((words, facts), expected);
+        }
+
+        #[test]
+        fn ascii_tokens_are_the_tokens_with_their_fact_and_digit_flags(
+            s in "[ -~\t\n]{0,300}|[a-zA-Z0-9 .,:;'_\"\n\u{a0}’‘“”—–…-]{0,60}|[a-zA-Zà-ÿ0-9 .,'’—-]{0,60}",
+        ) {
+            let mut expected = Vec::new();
+            for_each_token(&s, &mut TokenScratch::default(), |t, fact| {
+                expected.push((t.to_vec(), fact, t.iter().any(u8::is_ascii_digit)));
+            });
+            // One scratch for two texts: nothing of the first may leak into the second.
+            let mut scratch = TokenScratch::default();
+            let _ = ascii_tokens("Earlier Text: 12 words, 3.5 of them Names", &mut scratch);
+            let mut got = Vec::new();
+            match ascii_tokens(&s, &mut scratch) {
+                Ok(t) => {
+                    for (i, &(start, end)) in t.spans.iter().enumerate() {
+                        let i = i as u32;
+                        let token = t.lower[start as usize..end as usize].to_vec();
+                        got.push((token, t.facts.contains(&i), t.digits.contains(&i)));
+                    }
+                    proptest::prop_assert!(t.facts.windows(2).all(|w| w[0] < w[1]));
+                    proptest::prop_assert!(t.digits.windows(2).all(|w| w[0] < w[1]));
+                }
+                Err(other) => other.for_each(|t, fact| {
+                    got.push((t.to_vec(), fact, t.iter().any(u8::is_ascii_digit)));
+                }),
+            }
+            proptest::prop_assert_eq!(got, expected);
         }
     }
 }
