@@ -189,7 +189,15 @@ impl Ord for Candidate {
 pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
     // Sum of similarities between clusters, keyed by cluster id (the id of a
     // merged cluster is the smaller of the two).
-    let mut links: Vec<Map<u32, f64>> = (0..n).map(|_| Map::default()).collect();
+    let mut degree = vec![0usize; n];
+    for &(a, b, _) in sims {
+        degree[a as usize] += 1;
+        degree[b as usize] += 1;
+    }
+    let mut links: Vec<Map<u32, f64>> = degree
+        .into_iter()
+        .map(|d| Map::with_capacity_and_hasher(d, Default::default()))
+        .collect();
     let mut heap = BinaryHeap::new();
     for &(a, b, s) in sims {
         links[a as usize].insert(b, s);
@@ -210,7 +218,15 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
         };
         let current = sum / (f64::from(size[a as usize]) * f64::from(size[b as usize]));
         if current != avg {
-            continue; // stale: a fresher entry for this pair is in the heap
+            // Stale. A pair's average rises only when one side takes in a
+            // cluster linked to the other, and an entry with the new value
+            // is pushed then; it falls when one side grows otherwise, and is
+            // pushed again here, once it comes up: a stale entry is never
+            // below the true value, so the heap still pops the best pair.
+            if current < avg && current >= threshold {
+                heap.push(Candidate { avg: current, a, b });
+            }
+            continue;
         }
         // Merge b into a (a < b, so the label stays the smallest index).
         let (keep, gone) = (a.min(b), a.max(b));
@@ -223,30 +239,22 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
             if c == keep {
                 continue;
             }
-            *links[keep as usize].entry(c).or_insert(0.0) += s;
+            let sum = links[keep as usize].entry(c).or_insert(0.0);
+            *sum += s;
+            let sum = *sum;
             let lc = &mut links[c as usize];
             lc.remove(&gone);
-            let total = lc.entry(keep).or_insert(0.0);
-            *total += s;
-        }
-        // Every neighbour of the merged cluster has a new average with it.
-        let mut fresh: Vec<(u32, f64)> = links[keep as usize]
-            .iter()
-            .map(|(&c, &s)| {
-                (
-                    c,
-                    s / (f64::from(size[keep as usize]) * f64::from(size[c as usize])),
-                )
-            })
-            .filter(|&(_, avg)| avg >= threshold)
-            .collect();
-        fresh.sort_unstable_by_key(|e| e.0);
-        for (c, avg) in fresh {
-            heap.push(Candidate {
-                avg,
-                a: keep.min(c),
-                b: keep.max(c),
-            });
+            *lc.entry(keep).or_insert(0.0) += s;
+            // The neighbours of `gone` may now be closer to the merged
+            // cluster; those of `keep` alone are farther (see above).
+            let avg = sum / (f64::from(size[keep as usize]) * f64::from(size[c as usize]));
+            if avg >= threshold {
+                heap.push(Candidate {
+                    avg,
+                    a: keep.min(c),
+                    b: keep.max(c),
+                });
+            }
         }
     }
     // Resolve labels.
@@ -359,6 +367,68 @@ mod tests {
         let (labels, merges) = average_link(6, &sims, 0.5);
         assert_eq!(labels, vec![0, 0, 0, 3, 3, 3]);
         assert_eq!(merges, 4);
+    }
+
+    /// Average linkage the slow way: every step scores every pair of
+    /// clusters from the item pairs across them and merges the best (ties:
+    /// smallest ids), while it reaches `threshold`.
+    fn average_link_by_rescoring(
+        n: usize,
+        sims: &[(u32, u32, f64)],
+        threshold: f64,
+    ) -> (Vec<u32>, u64) {
+        let mut label: Vec<u32> = (0..n as u32).collect();
+        let mut merges = 0;
+        loop {
+            let ids: std::collections::BTreeSet<u32> = label.iter().copied().collect();
+            let size = |c: u32| label.iter().filter(|&&l| l == c).count() as f64;
+            let mut best: Option<(f64, u32, u32)> = None;
+            for &a in &ids {
+                for &b in ids.range(a + 1..) {
+                    let sum: f64 = sims
+                        .iter()
+                        .filter(|&&(x, y, _)| {
+                            let (x, y) = (label[x as usize], label[y as usize]);
+                            (x, y) == (a, b) || (x, y) == (b, a)
+                        })
+                        .map(|e| e.2)
+                        .sum();
+                    let avg = sum / (size(a) * size(b));
+                    if avg >= threshold && best.map_or(true, |(s, _, _)| avg > s) {
+                        best = Some((avg, a, b));
+                    }
+                }
+            }
+            let Some((_, a, b)) = best else {
+                return (label, merges);
+            };
+            for l in &mut label {
+                if *l == b {
+                    *l = a;
+                }
+            }
+            merges += 1;
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn average_link_merges_as_rescoring_every_step_does(
+            n in 2usize..12,
+            pairs in proptest::collection::btree_map((0u32..12, 0u32..12), 0u32..=8, 0..40),
+            threshold in proptest::sample::select(vec![0.125, 0.25, 0.375, 0.5]),
+        ) {
+            // Eighths: every sum is exact, so ties are ties both ways.
+            let sims: Vec<(u32, u32, f64)> = pairs
+                .into_iter()
+                .filter(|&((a, b), s)| a < b && (b as usize) < n && s > 0)
+                .map(|((a, b), s)| (a, b, f64::from(s) / 8.0))
+                .collect();
+            proptest::prop_assert_eq!(
+                average_link(n, &sims, threshold),
+                average_link_by_rescoring(n, &sims, threshold)
+            );
+        }
     }
 
     #[test]
