@@ -281,6 +281,7 @@ pub(crate) fn token_hashes(
 ) {
     words.clear();
     facts.clear();
+    // Taken out for the while the tokens borrow the rest of the scratch.
     let mut by_length = std::mem::take(&mut scratch.hash.by_length);
     match ascii_tokens(text, scratch) {
         Ok(t) => {
