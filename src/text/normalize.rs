@@ -37,7 +37,7 @@ pub fn normalize(text: &str) -> String {
 /// This is [`normalize`] without the allocation, for hot loops.
 pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    if nfkc_but_for_white_space(text) {
         fold(text.chars(), out, true);
     } else {
         fold(text.nfkc(), out, true);
@@ -55,7 +55,7 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// this form, so that it can tell capitalised words (names) apart, and folds
 /// the case of each token with [`fold_case_into`].
 pub(crate) fn normalize_cased_into(text: &str, out: &mut String) {
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    if nfkc_but_for_white_space(text) {
         fold(text.chars(), out, false);
     } else {
         fold(text.nfkc(), out, false);
@@ -66,6 +66,22 @@ pub(crate) fn normalize_cased_into(text: &str, out: &mut String) {
         let again: String = out.nfkc().collect();
         fold(again.chars(), out, false);
     }
+}
+
+/// Whether NFKC leaves `text` as it is but for white space: then
+/// `fold(text.chars())` is `fold(text.nfkc())`, and the slow NFKC pass is
+/// skipped.
+///
+/// NFKC maps the fixed-width spaces (no-break space, thin space, ideographic
+/// space) to a plain space, which [`fold`] makes of any white space anyway,
+/// and a space composes with nothing. The quick check, run on the text
+/// without its white space, can only be stricter than on the whole text:
+/// each other character keeps its own answer, and no mark can be put out of
+/// order by taking a space away from before it. News text that is plain but
+/// for a no-break space (875 of the 900 AllSides excerpts not already in NFKC)
+/// takes this path.
+fn nfkc_but_for_white_space(text: &str) -> bool {
+    is_nfkc_quick(text.chars().filter(|c| !c.is_whitespace())) == IsNormalized::Yes
 }
 
 /// Appends the case-folded form of `word` to `out`, as [`normalize`] folds it.
@@ -172,6 +188,29 @@ fn fold_punctuation(c: char) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn white_space_nfkc_leaves_alone_is_folded_as_nfkc_makes_it(
+            s in "[a-zA-Z0-9 .'\n\t\u{a0}\u{2000}-\u{200b}\u{202f}\u{205f}\u{3000}\u{2028}\u{85}\u{1680}\u{301}\u{316}\u{308}éÅ\u{b4}\u{2026}ﬁＧ“”—-]{0,24}"
+        ) {
+            for lower in [false, true] {
+                let mut fast = String::new();
+                if lower {
+                    normalize_into(&s, &mut fast);
+                } else {
+                    normalize_cased_into(&s, &mut fast);
+                }
+                let mut slow = String::new();
+                fold(s.nfkc(), &mut slow, lower);
+                if is_nfkc_quick(slow.chars()) != IsNormalized::Yes {
+                    let again: String = slow.nfkc().collect();
+                    fold(again.chars(), &mut slow, lower);
+                }
+                proptest::prop_assert_eq!(fast, slow);
+            }
+        }
+    }
 
     #[test]
     fn table() {
