@@ -56,18 +56,31 @@ impl StopWords {
         let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)];
         let languages: Map<u64, u32> = words.collect();
         for &h in languages.keys() {
-            let bit = h & ((1 << FILTER_BITS) - 1);
-            filter[(bit >> 6) as usize] |= 1 << (bit & 63);
+            let (word, bit) = Self::filter_bit(h);
+            filter[word] |= bit;
         }
         StopWords { filter, languages }
+    }
+
+    /// The word of the filter and the bit in it that stand for hash `h`.
+    #[inline]
+    fn filter_bit(h: u64) -> (usize, u64) {
+        let bit = h & ((1 << FILTER_BITS) - 1);
+        ((bit >> 6) as usize, 1 << (bit & 63))
+    }
+
+    /// Whether the filter lets hash `h` through to the map.
+    #[inline]
+    fn may_hold(&self, h: u64) -> bool {
+        let (word, bit) = Self::filter_bit(h);
+        self.filter[word] & bit != 0
     }
 
     /// The languages of the stop word of hash `h`, `None` for a word that
     /// is not one.
     #[inline]
     fn get(&self, h: u64) -> Option<u32> {
-        let bit = h & ((1 << FILTER_BITS) - 1);
-        if self.filter[(bit >> 6) as usize] & (1 << (bit & 63)) == 0 {
+        if !self.may_hold(h) {
             return None;
         }
         self.languages.get(&h).copied()
@@ -595,10 +608,7 @@ mod tests {
         }
         let passed = (0..100_000u64)
             .map(|i| xxh3_64_with_seed(&i.to_le_bytes(), 7 ^ WORD))
-            .filter(|&h| {
-                let bit = h & ((1 << FILTER_BITS) - 1);
-                fx.stop.filter[(bit >> 6) as usize] & (1 << (bit & 63)) != 0
-            })
+            .filter(|&h| fx.stop.may_hold(h))
             .count();
         assert!(
             passed < 5_000,

@@ -36,35 +36,31 @@ pub fn normalize(text: &str) -> String {
 ///
 /// This is [`normalize`] without the allocation, for hot loops.
 pub fn normalize_into(text: &str, out: &mut String) {
-    out.clear();
-    if nfkc_but_for_white_space(text) {
-        fold(text.chars(), out, true);
-    } else {
-        fold(text.nfkc(), out, true);
-    }
-    // Lower-casing can, for a handful of characters, produce a sequence that is
-    // not in NFKC (and NFKC can reintroduce upper case compatibility letters).
-    // One more round makes the function idempotent; it is a no-op on real text.
-    if is_nfkc_quick(out.chars()) != IsNormalized::Yes {
-        let again: String = out.nfkc().collect();
-        fold(again.chars(), out, true);
-    }
+    normalize_form(text, out, true);
 }
 
 /// Every step of [`normalize_into`] but case folding: the tokeniser segments
 /// this form, so that it can tell capitalised words (names) apart, and folds
 /// the case of each token with [`fold_case_into`].
 pub(crate) fn normalize_cased_into(text: &str, out: &mut String) {
+    normalize_form(text, out, false);
+}
+
+/// NFKC, then [`fold`] (with `lower`, case folding too), into `out`.
+fn normalize_form(text: &str, out: &mut String, lower: bool) {
     if nfkc_but_for_white_space(text) {
-        fold(text.chars(), out, false);
+        fold(text.chars(), out, lower);
     } else {
-        fold(text.nfkc(), out, false);
+        fold(text.nfkc(), out, lower);
     }
-    // Removing an invisible character can join a letter and a combining mark
-    // that NFKC would compose.
+    // Lower-casing can, for a handful of characters, produce a sequence that
+    // is not in NFKC (and NFKC can reintroduce upper case compatibility
+    // letters), and removing an invisible character can join a letter and a
+    // combining mark that NFKC would compose. One more round makes the
+    // function idempotent; it is a no-op on real text.
     if is_nfkc_quick(out.chars()) != IsNormalized::Yes {
         let again: String = out.nfkc().collect();
-        fold(again.chars(), out, false);
+        fold(again.chars(), out, lower);
     }
 }
 
