@@ -298,10 +298,14 @@ pub struct StoryConfig {
     /// bucket (or among the undated ones) is too common to propose pairs (it
     /// is still used to score them). Default 100.
     pub max_posting: usize,
-    /// Similarity of two dated articles is halved for every this many days
-    /// between them, down to [`time_floor`](Self::time_floor); 0 turns
-    /// dates off. Default 7.
+    /// Past the [`time_grace_days`](Self::time_grace_days), similarity of two
+    /// dated articles is halved for every this many days between them, down
+    /// to [`time_floor`](Self::time_floor); 0 turns dates off. Default 30.
     pub half_life_days: f64,
+    /// Two dated articles up to this many days apart are not discounted at
+    /// all: the coverage of one event (the report, the reactions, the first
+    /// follow-ups) runs over its first week. Default 7.
+    pub time_grace_days: u32,
     /// The least the time factor falls to: far apart, two articles still
     /// share a story when their similarity is at least `threshold /
     /// time_floor` (a follow-up weeks later). Default 0.5.
@@ -342,7 +346,8 @@ impl Default for StoryConfig {
             top_terms: 24,
             min_shared_terms: 2,
             max_posting: 100,
-            half_life_days: 7.0,
+            half_life_days: 30.0,
+            time_grace_days: 7,
             time_floor: 0.5,
             horizon_days: 60,
             conflict_penalty: 0.3,

@@ -124,8 +124,12 @@ pub(crate) struct TuneArgs {
     /// Stories: the average-link threshold on story similarity.
     #[arg(long, default_value_t = d().stories.threshold, value_name = "X")]
     pub(crate) story_threshold: f64,
-    /// Stories: days over which the similarity of two dated articles halves
-    /// (0: dates do not count).
+    /// Stories: days apart within which two dated articles are not
+    /// discounted (one event's own coverage).
+    #[arg(long, default_value_t = d().stories.time_grace_days, value_name = "DAYS")]
+    pub(crate) time_grace: u32,
+    /// Stories: past the grace period, days over which the similarity of two
+    /// dated articles halves (0: dates do not count).
     #[arg(long, default_value_t = d().stories.half_life_days, value_name = "DAYS")]
     pub(crate) half_life: f64,
     /// Stories: the least the time factor falls to.
@@ -168,6 +172,7 @@ impl TuneArgs {
         c.copies.simhash = self.simhash;
         c.stories.threshold = self.story_threshold;
         c.stories.half_life_days = self.half_life;
+        c.stories.time_grace_days = self.time_grace;
         c.stories.time_floor = self.time_floor;
         c.stories.horizon_days = self.horizon;
         c.stories.conflict_penalty = self.conflict_penalty;

@@ -52,6 +52,7 @@ fn every_default_in_the_help_is_the_library_default() {
             ("candidate-threshold", c.copies.candidate_threshold),
             ("story-threshold", c.stories.threshold),
             ("half-life", c.stories.half_life_days),
+            ("time-grace", f64::from(c.stories.time_grace_days)),
             ("conflict-penalty", c.stories.conflict_penalty),
         ];
         for (option, value) in numbers {
