@@ -80,27 +80,23 @@ fn nfkc_but_for_white_space(text: &str) -> bool {
     is_nfkc_quick(text.chars().filter(|c| !c.is_whitespace())) == IsNormalized::Yes
 }
 
-/// Appends the case-folded form of `word` to `out`, as [`normalize`] folds it.
-pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>) {
+/// Appends the case-folded form of `word` to `out`, as [`normalize`] folds
+/// it. `check`: whether the folded word may need NFKC again; it may be
+/// false only when every character of `word` [`folds_plainly`].
+pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>, check: bool) {
     let start = out.len();
     let mut buf = [0u8; 4];
     for c in word.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase() as u8);
         } else {
-            match c {
-                'ß' | 'ẞ' => out.extend_from_slice(b"ss"),
-                'ς' => out.extend_from_slice("σ".as_bytes()),
-                _ => {
-                    for l in c.to_lowercase() {
-                        out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
-                    }
-                }
+            for l in lower_case(c) {
+                out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
             }
         }
     }
     // As in `normalize_into`: a folded letter can compose with a following mark.
-    if !word.is_ascii() {
+    if check && !word.is_ascii() {
         if let Ok(folded) = std::str::from_utf8(&out[start..]) {
             if is_nfkc_quick(folded.chars()) != IsNormalized::Yes {
                 let composed: String = folded.nfkc().collect();
@@ -109,6 +105,32 @@ pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>) {
             }
         }
     }
+}
+
+/// The case folding of one character (full folding where plain lower-casing
+/// keeps a distinct letter).
+fn lower_case(c: char) -> impl Iterator<Item = char> {
+    let special = match c {
+        'ß' | 'ẞ' => Some("ss"),
+        'ς' => Some("σ"),
+        _ => None,
+    };
+    let plain = special.is_none().then(|| c.to_lowercase());
+    special
+        .into_iter()
+        .flat_map(str::chars)
+        .chain(plain.into_iter().flatten())
+}
+
+/// Whether `c` folds to characters that each pass the NFKC quick check
+/// alone and combine with nothing (canonical combining class 0). A word of
+/// such characters folds to a word the quick check passes whole, so
+/// [`fold_case_into`]'s NFKC step would leave it as it is.
+pub(crate) fn folds_plainly(c: char) -> bool {
+    lower_case(c).all(|l| {
+        unicode_normalization::char::canonical_combining_class(l) == 0
+            && is_nfkc_quick(std::iter::once(l)) == IsNormalized::Yes
+    })
 }
 
 /// NFKC'd characters to `out`: invisible characters removed, quotes and
@@ -144,12 +166,7 @@ fn fold(chars: impl Iterator<Item = char>, out: &mut String, lower: bool) {
         } else if !lower {
             out.push(c);
         } else {
-            match c {
-                // Full case folding where plain lower-casing keeps a distinct letter.
-                'ß' | 'ẞ' => out.push_str("ss"),
-                'ς' => out.push('σ'),
-                _ => out.extend(c.to_lowercase()),
-            }
+            out.extend(lower_case(c));
         }
     }
 }

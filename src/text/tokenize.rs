@@ -17,8 +17,13 @@
 //! they are emitted, or, when only their hashes are wanted, read from one
 //! lower-cased copy of the text (see [`token_hashes`]). Text that is ASCII but
 //! for typographic quotes, dashes and no-break spaces (half of the AllSides
-//! excerpts) is normalised first and then takes the same path. Property tests
-//! check that both yield exactly the tokens and hashes of the general path.
+//! excerpts) is normalised first and then takes the same path. Text in
+//! alphabetic scripts written with spaces (Latin with its accents, Greek,
+//! Cyrillic, Arabic) is cut by a small segmenter that knows the word-break
+//! class of each of their characters, checked one by one against UAX #29 in
+//! every context its rules look at; any other character sends the text to
+//! the general path. Property tests check that all of them yield exactly the
+//! tokens and hashes of the general path.
 //!
 //! Each token also carries a *fact* flag: it holds a digit, or it was
 //! capitalised in the original text without starting a sentence (a name, a
@@ -30,7 +35,7 @@
 use unicode_segmentation::UnicodeSegmentation;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::text::normalize::{fold_case_into, normalize_cased_into};
+use crate::text::normalize::{fold_case_into, folds_plainly, normalize_cased_into};
 
 /// Returns the normalised tokens of `text`, in order.
 ///
@@ -79,6 +84,7 @@ pub fn facts(text: &str) -> Vec<String> {
 pub(crate) struct TokenScratch {
     cased: String,
     token: Vec<u8>,
+    units: Vec<Unit>,
     masks: Vec<Masks>,
     hash: HashScratch,
 }
@@ -93,11 +99,12 @@ pub(crate) fn for_each_token(
     let TokenScratch {
         cased,
         token,
+        units,
         masks,
         ..
     } = scratch;
     let Some(b) = plain_ascii_form(text, cased) else {
-        unicode_tokens(cased, token, emit);
+        unicode_tokens(cased, token, units, emit);
         return;
     };
     ascii_spans(b, masks, |start, end, upper, fact, _| {
@@ -161,13 +168,14 @@ pub(crate) struct OtherTokens<'s> {
     /// The cased normal form, when it has been written.
     cased: Option<&'s str>,
     token: &'s mut Vec<u8>,
+    units: &'s mut Vec<Unit>,
 }
 
 impl OtherTokens<'_> {
     /// Calls `emit` as [`for_each_token`] does.
     pub(crate) fn for_each(self, emit: impl FnMut(&[u8], bool)) {
         match self.cased {
-            Some(cased) => unicode_tokens(cased, self.token, emit),
+            Some(cased) => unicode_tokens(cased, self.token, self.units, emit),
             None => for_each_token(self.text, &mut TokenScratch::default(), emit),
         }
     }
@@ -185,6 +193,7 @@ pub(crate) fn ascii_tokens<'s>(
     let TokenScratch {
         cased,
         token,
+        units,
         masks,
         hash: h,
     } = scratch;
@@ -195,6 +204,7 @@ pub(crate) fn ascii_tokens<'s>(
                 text,
                 cased: None,
                 token,
+                units,
             })
         }
         None => {
@@ -202,6 +212,7 @@ pub(crate) fn ascii_tokens<'s>(
                 text,
                 cased: Some(cased.as_str()),
                 token,
+                units,
             })
         }
     };
@@ -339,31 +350,17 @@ fn is_plain_ascii(b: &[u8]) -> bool {
     })
 }
 
-/// UAX #29 word-break classes, restricted to ASCII.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Class {
-    Letter,
-    Digit,
-    /// `_`
-    ExtendNumLet,
-    /// `:`
-    MidLetter,
-    /// `,` `;`
-    MidNum,
-    /// `.` and `'` (MidNumLet and Single_Quote behave alike here)
-    MidNumLetQ,
-    Other,
-}
-
-const fn class_of(b: u8) -> Class {
+/// The word-break class of an ASCII byte (line breaks, which the fast path
+/// never sees but as white space, are [`Wb::Other`] here).
+const fn class_of(b: u8) -> Wb {
     match b {
-        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
-        b'0'..=b'9' => Class::Digit,
-        b'_' => Class::ExtendNumLet,
-        b':' => Class::MidLetter,
-        b',' | b';' => Class::MidNum,
-        b'.' | b'\'' => Class::MidNumLetQ,
-        _ => Class::Other,
+        b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
+        b'0'..=b'9' => Wb::Digit,
+        b'_' => Wb::ExtendNumLet,
+        b':' => Wb::MidLetter,
+        b',' | b';' => Wb::MidNum,
+        b'.' | b'\'' => Wb::MidNumLetQ,
+        _ => Wb::Other,
     }
 }
 
@@ -384,13 +381,13 @@ static FLAGS: [u8; 256] = {
     let mut i = 0;
     while i < 128 {
         t[i] = match class_of(i as u8) {
-            Class::Letter => WORD | LETTER,
-            Class::Digit => WORD | DIGIT,
-            Class::ExtendNumLet => WORD,
-            Class::MidLetter => MID_LETTER,
-            Class::MidNum => MID_NUM,
-            Class::MidNumLetQ => MID_LETTER | MID_NUM,
-            Class::Other => 0,
+            Wb::Letter => WORD | LETTER,
+            Wb::Digit => WORD | DIGIT,
+            Wb::ExtendNumLet => WORD,
+            Wb::MidLetter => MID_LETTER,
+            Wb::MidNum => MID_NUM,
+            Wb::MidNumLetQ => MID_LETTER | MID_NUM,
+            Wb::Extend | Wb::Newline | Wb::Other => 0,
         } | match i as u8 {
             b' ' | b'\t' | b'"' | b'\'' | b'(' | b'[' => SKIP,
             b'.' | b'!' | b'?' | b':' | b'\n' | b'\r' | b'|' | b'-' => STOP,
@@ -592,7 +589,248 @@ fn is_unspaced(c: char) -> bool {
         | '\u{20000}'..='\u{3FFFF}')
 }
 
-fn unicode_tokens(cased: &str, token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], bool)) {
+/// The tokens of `cased` (a cased normal form that is not plain ASCII),
+/// as [`uax29_tokens`] finds them: by [`alphabetic_tokens`] when every
+/// character is one whose word-break class it knows, else by UAX #29.
+fn unicode_tokens(
+    cased: &str,
+    token: &mut Vec<u8>,
+    units: &mut Vec<Unit>,
+    emit: impl FnMut(&[u8], bool),
+) {
+    if units_of(cased, units) {
+        alphabetic_tokens(cased, units, token, emit);
+    } else {
+        uax29_tokens(cased, token, emit);
+    }
+}
+
+/// The word-break classes of UAX #29 that occur in ASCII and in
+/// [`wb_class`]'s repertoire: alphabetic scripts written with spaces
+/// (Latin, Greek, Cyrillic, Arabic) and their marks, digits and
+/// punctuation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Wb {
+    /// ALetter.
+    Letter,
+    /// Numeric.
+    Digit,
+    ExtendNumLet,
+    MidLetter,
+    MidNum,
+    /// MidNumLet and Single_Quote, which the rules treat alike.
+    MidNumLetQ,
+    /// Extend and Format: part of the character before them (WB4).
+    Extend,
+    /// A line break (the cased form keeps them, as `\n`).
+    Newline,
+    /// Anything else: a boundary on both sides.
+    Other,
+}
+
+/// Characters below this have their class looked up in [`CLASSES`].
+const TABLED: u32 = 0x2000;
+
+/// [`wb_class`] of every character below [`TABLED`], and whether it
+/// [`folds_plainly`], worked out once: whether a character of those blocks
+/// is a letter is a binary search in the standard library's tables, and
+/// the NFKC quick check another, too slow to do for every character.
+static CLASSES: std::sync::OnceLock<Box<[Known]>> = std::sync::OnceLock::new();
+
+/// A character's word-break class and whether it folds plainly; `None` for
+/// a character outside the repertoire.
+type Known = Option<(Wb, bool)>;
+
+/// The class of `c` and whether it folds plainly, as [`CLASSES`] holds them
+/// below [`TABLED`].
+fn known(c: char) -> Known {
+    wb_class(c).map(|class| (class, class != Wb::Extend && folds_plainly(c)))
+}
+
+/// The word-break class of `c`, for the characters whose class is known
+/// here (every one of them checked against UAX #29 by a test); `None` for
+/// any other, which sends the text to the general path.
+fn wb_class(c: char) -> Option<Wb> {
+    if c.is_ascii() {
+        return match c as u8 {
+            b'\n' => Some(Wb::Newline),
+            b @ b' '..=b'~' => Some(class_of(b)),
+            _ => None,
+        };
+    }
+    Some(match c {
+        '\u{00B7}' | '\u{0387}' => Wb::MidLetter,
+        '\u{037E}' | '\u{060C}' | '\u{060D}' | '\u{066C}' => Wb::MidNum,
+        '\u{0300}'..='\u{036F}'
+        | '\u{0483}'..='\u{0489}'
+        | '\u{0610}'..='\u{061A}'
+        | '\u{064B}'..='\u{065F}'
+        | '\u{0670}'
+        | '\u{06D6}'..='\u{06DC}'
+        | '\u{06DF}'..='\u{06E4}'
+        | '\u{06E7}'..='\u{06E8}'
+        | '\u{06EA}'..='\u{06ED}' => Wb::Extend,
+        '\u{0660}'..='\u{0669}' | '\u{066B}' | '\u{06F0}'..='\u{06F9}' => Wb::Digit,
+        '\u{00C0}'..='\u{024F}'
+        | '\u{0370}'..='\u{03FF}'
+        | '\u{0400}'..='\u{052F}'
+        | '\u{0620}'..='\u{064A}'
+        | '\u{066E}'..='\u{06D3}'
+        | '\u{1E00}'..='\u{1EFF}'
+            if c.is_alphabetic() =>
+        {
+            Wb::Letter
+        }
+        '\u{00AD}' => Wb::Extend,
+        '\u{00AA}' | '\u{00B5}' | '\u{00BA}' => Wb::Letter,
+        // The cedilla joins the letter before it in UAX #29 (NFKC makes it
+        // a space and a combining cedilla in any case).
+        '\u{00B8}' => return None,
+        '\u{00A1}'..='\u{00BF}'
+        | '\u{00D7}'
+        | '\u{00F7}'
+        | '\u{0482}'
+        | '\u{061B}'
+        | '\u{061F}'
+        | '\u{066A}'
+        | '\u{06D4}'
+        | '\u{2016}'..='\u{2017}'
+        | '\u{2020}'..='\u{2023}'
+        | '\u{2030}'..='\u{2031}'
+        | '\u{20A0}'..='\u{20BF}'
+        | '\u{2190}'..='\u{21FF}'
+        | '\u{25A0}'..='\u{25FF}' => Wb::Other,
+        _ => return None,
+    })
+}
+
+/// One character of a text with the marks after it (WB4): its byte range,
+/// its class, and whether it folds plainly (see [`folds_plainly`]; a unit
+/// with a mark does not).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unit {
+    start: u32,
+    end: u32,
+    class: Wb,
+    plain: bool,
+}
+
+/// The units of `text` into `units`; false when a character has no known
+/// class (or the text is too long for `u32` offsets).
+fn units_of(text: &str, units: &mut Vec<Unit>) -> bool {
+    units.clear();
+    if text.len() > u32::MAX as usize {
+        return false;
+    }
+    let table = CLASSES.get_or_init(|| {
+        (0..TABLED)
+            .map(|c| char::from_u32(c).and_then(known))
+            .collect()
+    });
+    for (i, c) in text.char_indices() {
+        let found = match table.get(c as usize) {
+            Some(&found) => found,
+            None => known(c),
+        };
+        let Some((class, plain)) = found else {
+            return false;
+        };
+        let end = (i + c.len_utf8()) as u32;
+        match units.last_mut() {
+            // WB4: a mark belongs to the character before it, but not to a
+            // line break (nor, at the start, to nothing).
+            Some(last) if class == Wb::Extend && last.class != Wb::Newline => {
+                last.end = end;
+                last.plain = false;
+            }
+            _ => units.push(Unit {
+                start: i as u32,
+                end,
+                class,
+                plain,
+            }),
+        }
+    }
+    true
+}
+
+/// Whether UAX #29 keeps units `i` and `i + 1` of `u` in one segment
+/// (WB5-WB13b; everything else, line breaks included, is a boundary).
+fn joins(u: &[Unit], i: usize) -> bool {
+    use Wb::{Digit, ExtendNumLet, Letter, MidLetter, MidNum, MidNumLetQ};
+    let class = |j: Option<usize>| j.and_then(|j| u.get(j)).map(|x| x.class);
+    let (a, b) = (u[i].class, u[i + 1].class);
+    match (a, b) {
+        (Letter | Digit, Letter | Digit)
+        | (Letter | Digit | ExtendNumLet, ExtendNumLet)
+        | (ExtendNumLet, Letter | Digit) => true,
+        // WB6, WB11: a letter (digit) and a middle mark before a letter (digit).
+        (Letter, MidLetter | MidNumLetQ) => class(Some(i + 2)) == Some(Letter),
+        (Digit, MidNum | MidNumLetQ) => class(Some(i + 2)) == Some(Digit),
+        // WB7, WB12: the middle mark after a letter (digit), before one.
+        (MidLetter | MidNumLetQ, Letter) if class(i.checked_sub(1)) == Some(Letter) => true,
+        (MidNum | MidNumLetQ, Digit) => class(i.checked_sub(1)) == Some(Digit),
+        _ => false,
+    }
+}
+
+/// The tokens of `cased` from its units (see [`units_of`]): the segments
+/// UAX #29 finds, those holding a letter or digit, as [`uax29_tokens`]
+/// emits them. The repertoire has no script written without spaces.
+fn alphabetic_tokens(
+    cased: &str,
+    units: &[Unit],
+    token: &mut Vec<u8>,
+    mut emit: impl FnMut(&[u8], bool),
+) {
+    let mut first = 0;
+    for i in 0..units.len() {
+        if i + 1 < units.len() && joins(units, i) {
+            continue;
+        }
+        let word = &cased[units[first].start as usize..units[i].end as usize];
+        // A letter makes it a word; else (digits, or marks that are letters
+        // after a line break) the characters tell.
+        let letter = units[first..=i].iter().any(|u| u.class == Wb::Letter);
+        if letter || word.chars().any(char::is_alphanumeric) {
+            let check = !units[first..=i].iter().all(|u| u.plain);
+            emit_word(
+                cased,
+                units[first].start as usize,
+                word,
+                check,
+                token,
+                &mut emit,
+            );
+        }
+        first = i + 1;
+    }
+}
+
+/// Emits the lower-cased `word` found at byte `start` of `cased`, with its
+/// fact flag; `check`: whether its folded form may need NFKC again (see
+/// [`fold_case_into`]).
+fn emit_word(
+    cased: &str,
+    start: usize,
+    word: &str,
+    check: bool,
+    token: &mut Vec<u8>,
+    emit: &mut impl FnMut(&[u8], bool),
+) {
+    token.clear();
+    fold_case_into(word, token, check);
+    let mut chars = word.chars();
+    let first = chars.next().is_some_and(char::is_uppercase);
+    let fact = word.chars().any(|c| c.is_numeric())
+        || (first && chars.next().is_some() && !starts_sentence(cased.as_bytes(), start));
+    emit(token, fact);
+}
+
+/// The tokens of `cased` by UAX #29 word boundaries, with runs of unspaced
+/// scripts cut into bigrams: the general path, and the reference the
+/// faster ones are held to.
+fn uax29_tokens(cased: &str, token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], bool)) {
     // A run of unspaced-script characters, as (start, end) byte offsets of its
     // characters in `normalized`; bigrams are cut from it when it ends.
     let mut run: Vec<(usize, usize)> = Vec::new();
@@ -624,13 +862,7 @@ fn unicode_tokens(cased: &str, token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], 
             run_end = start + word.len();
         } else {
             flush(&mut run, token, &mut emit);
-            token.clear();
-            fold_case_into(word, token);
-            let mut chars = word.chars();
-            let first = chars.next().is_some_and(char::is_uppercase);
-            let fact = word.chars().any(|c| c.is_numeric())
-                || (first && chars.next().is_some() && !starts_sentence(cased.as_bytes(), start));
-            emit(token, fact);
+            emit_word(cased, start, word, true, token, &mut emit);
         }
     }
     flush(&mut run, token, &mut emit);
@@ -647,8 +879,17 @@ mod tests {
         let mut cased = String::new();
         normalize_cased_into(text, &mut cased);
         let mut out = Vec::new();
-        unicode_tokens(&cased, &mut Vec::new(), |t, f| {
+        uax29_tokens(&cased, &mut Vec::new(), |t, f| {
             out.push((String::from_utf8(t.to_vec()).unwrap(), f))
+        });
+        out
+    }
+
+    /// The tokens [`for_each_token`] gives, whichever path it takes.
+    fn tokens_of(text: &str) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        for_each_token(text, &mut TokenScratch::default(), |t, f| {
+            out.push((String::from_utf8(t.to_vec()).unwrap(), f));
         });
         out
     }
@@ -667,6 +908,114 @@ mod tests {
         let mut norm = String::new();
         normalize_into(text, &mut norm);
         norm.unicode_words().map(str::to_owned).collect()
+    }
+
+    /// The tokens of `cased` by [`unicode_tokens`], and whether the
+    /// alphabetic segmenter took them.
+    fn alphabetic(cased: &str) -> (Vec<(String, bool)>, bool) {
+        let mut out = Vec::new();
+        let mut units = Vec::new();
+        let taken = units_of(cased, &mut units);
+        unicode_tokens(cased, &mut Vec::new(), &mut units, |t, f| {
+            out.push((String::from_utf8(t.to_vec()).unwrap(), f))
+        });
+        (out, taken)
+    }
+
+    fn uax29(cased: &str) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        uax29_tokens(cased, &mut Vec::new(), |t, f| {
+            out.push((String::from_utf8(t.to_vec()).unwrap(), f))
+        });
+        out
+    }
+
+    /// Every character [`wb_class`] knows, in every context the rules look
+    /// at (letters, digits, marks, middle marks, `_`, spaces and line
+    /// breaks on either side, of three scripts): the alphabetic segmenter
+    /// gives the tokens and facts of UAX #29.
+    #[test]
+    fn every_character_of_the_repertoire_segments_as_uax29_does() {
+        let contexts = [
+            "{}",
+            "a{}",
+            "{}a",
+            "a{}a",
+            "1{}1",
+            "a{}1",
+            "1{}a",
+            "_{}_",
+            "{}_",
+            "_{}",
+            "a:{}",
+            "{}:a",
+            "a.{}",
+            "{}.a",
+            "1,{}",
+            "{},1",
+            "1.{}",
+            "{}.1",
+            "a'{}",
+            "{}'a",
+            "{}\u{301}a",
+            "a\u{301}{}",
+            "{}\u{301}",
+            " {}",
+            "{} ",
+            "\n{}",
+            "{}\n",
+            "\n{}\u{301}",
+            "{}{}",
+            "a{}{}a",
+            "1{}{}1",
+            "б{}б",
+            "ب{}ب",
+            "١{}١",
+            "Xy {}Z",
+            "Ab. {}Cd",
+            "{}Ab {}",
+            "{}·a",
+            "a·{}",
+            "{}؍١",
+        ];
+        let mut checked = 0;
+        for c in (0..=0x2FFFu32).filter_map(char::from_u32) {
+            if wb_class(c).is_none() {
+                continue;
+            }
+            for context in contexts {
+                let text = context.replace("{}", c.encode_utf8(&mut [0; 4]));
+                let (got, taken) = alphabetic(&text);
+                assert!(taken, "{c:?} in {text:?}");
+                assert_eq!(
+                    got,
+                    uax29(&text),
+                    "{:?} (U+{:04X}) in {text:?}",
+                    c,
+                    c as u32
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 70_000, "{checked}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn alphabetic_text_segments_as_uax29_does(
+            s in "[a-zA-Z0-9 .,:;'_\n\u{b7}à-ÿĀ-žΑ-ΡΣ-Ωα-ωά-ώА-яЁёЇїІіЄєҐґ\u{483}\u{301}\u{308}ابتثجحخدذرزسشصضطظعغفقكلمنهوي\u{64b}-\u{652}\u{660}-\u{669}\u{60c}\u{66b}\u{66c}ạảấầẩẫậ€°«»-]{0,60}"
+        ) {
+            let (got, taken) = alphabetic(&s);
+            proptest::prop_assert!(taken);
+            proptest::prop_assert_eq!(got, uax29(&s));
+        }
+
+        #[test]
+        fn non_ascii_text_is_tokenised_as_the_general_path_does(
+            s in "[a-zA-Z0-9 .,:;'\n\u{a0}’“”—à-ÿΑ-ωА-яابت\u{301}\u{200b}ß中国東京שלום🔥]{0,60}"
+        ) {
+            proptest::prop_assert_eq!(tokens_of(&s), slow(&s));
+        }
     }
 
     #[test]
@@ -802,11 +1151,7 @@ mod tests {
         fn typographic_text_takes_the_fast_path_with_the_general_paths_tokens(
             s in "[a-zA-Z0-9 .,:;'_\"\n\u{a0}’‘“”—–…-]{0,60}"
         ) {
-            let mut got = Vec::new();
-            for_each_token(&s, &mut TokenScratch::default(), |t, f| {
-                got.push((String::from_utf8(t.to_vec()).unwrap(), f));
-            });
-            proptest::prop_assert_eq!(got, slow(&s));
+            proptest::prop_assert_eq!(tokens_of(&s), slow(&s));
         }
 
         #[test]
