@@ -360,6 +360,7 @@ const fn class_of(b: u8) -> Wb {
         b':' => Wb::MidLetter,
         b',' | b';' => Wb::MidNum,
         b'.' | b'\'' => Wb::MidNumLetQ,
+        b' ' => Wb::Space,
         _ => Wb::Other,
     }
 }
@@ -387,7 +388,7 @@ static FLAGS: [u8; 256] = {
             Wb::MidLetter => MID_LETTER,
             Wb::MidNum => MID_NUM,
             Wb::MidNumLetQ => MID_LETTER | MID_NUM,
-            Wb::Extend | Wb::Newline | Wb::Other => 0,
+            Wb::Extend | Wb::Newline | Wb::Space | Wb::Other => 0,
         } | match i as u8 {
             b' ' | b'\t' | b'"' | b'\'' | b'(' | b'[' => SKIP,
             b'.' | b'!' | b'?' | b':' | b'\n' | b'\r' | b'|' | b'-' => STOP,
@@ -622,27 +623,31 @@ enum Wb {
     MidNumLetQ,
     /// Extend and Format: part of the character before them (WB4).
     Extend,
+    /// The space (WSegSpace): spaces side by side are one segment (WB3d),
+    /// which a mark after it can make a word.
+    Space,
     /// A line break (the cased form keeps them, as `\n`).
     Newline,
     /// Anything else: a boundary on both sides.
     Other,
 }
 
-/// Characters below this have their class looked up in [`CLASSES`].
-const TABLED: u32 = 0x2000;
+/// Every character [`wb_class`] knows is below this (a test holds it), so
+/// [`CLASSES`] answers for every character.
+const TABLED: u32 = 0x2600;
 
 /// [`wb_class`] of every character below [`TABLED`], and whether it
 /// [`folds_plainly`], worked out once: whether a character of those blocks
 /// is a letter is a binary search in the standard library's tables, and
-/// the NFKC quick check another, too slow to do for every character.
+/// the NFKC quick check another, too slow to do for every character. A
+/// character past the table is outside the repertoire.
 static CLASSES: std::sync::OnceLock<Box<[Known]>> = std::sync::OnceLock::new();
 
 /// A character's word-break class and whether it folds plainly; `None` for
 /// a character outside the repertoire.
 type Known = Option<(Wb, bool)>;
 
-/// The class of `c` and whether it folds plainly, as [`CLASSES`] holds them
-/// below [`TABLED`].
+/// The class of `c` and whether it folds plainly, as [`CLASSES`] holds them.
 fn known(c: char) -> Known {
     wb_class(c).map(|class| (class, class != Wb::Extend && folds_plainly(c)))
 }
@@ -728,11 +733,7 @@ fn units_of(text: &str, units: &mut Vec<Unit>) -> bool {
             .collect()
     });
     for (i, c) in text.char_indices() {
-        let found = match table.get(c as usize) {
-            Some(&found) => found,
-            None => known(c),
-        };
-        let Some((class, plain)) = found else {
+        let Some(&Some((class, plain))) = table.get(c as usize) else {
             return false;
         };
         let end = (i + c.len_utf8()) as u32;
@@ -755,21 +756,24 @@ fn units_of(text: &str, units: &mut Vec<Unit>) -> bool {
 }
 
 /// Whether UAX #29 keeps units `i` and `i + 1` of `u` in one segment
-/// (WB5-WB13b; everything else, line breaks included, is a boundary).
+/// (WB3d, WB5-WB13b; everything else, line breaks included, is a boundary).
 fn joins(u: &[Unit], i: usize) -> bool {
-    use Wb::{Digit, ExtendNumLet, Letter, MidLetter, MidNum, MidNumLetQ};
-    let class = |j: Option<usize>| j.and_then(|j| u.get(j)).map(|x| x.class);
-    let (a, b) = (u[i].class, u[i + 1].class);
-    match (a, b) {
+    use Wb::{Digit, ExtendNumLet, Letter, MidLetter, MidNum, MidNumLetQ, Space};
+    let after = u.get(i + 2).map(|x| x.class);
+    let before = i.checked_sub(1).map(|j| u[j].class);
+    match (u[i].class, u[i + 1].class) {
         (Letter | Digit, Letter | Digit)
         | (Letter | Digit | ExtendNumLet, ExtendNumLet)
         | (ExtendNumLet, Letter | Digit) => true,
+        // WB3d joins two spaces side by side; it comes before WB4, so not a
+        // space whose unit took a mark.
+        (Space, Space) => u[i].end - u[i].start == 1,
         // WB6, WB11: a letter (digit) and a middle mark before a letter (digit).
-        (Letter, MidLetter | MidNumLetQ) => class(Some(i + 2)) == Some(Letter),
-        (Digit, MidNum | MidNumLetQ) => class(Some(i + 2)) == Some(Digit),
+        (Letter, MidLetter | MidNumLetQ) => after == Some(Letter),
+        (Digit, MidNum | MidNumLetQ) => after == Some(Digit),
         // WB7, WB12: the middle mark after a letter (digit), before one.
-        (MidLetter | MidNumLetQ, Letter) if class(i.checked_sub(1)) == Some(Letter) => true,
-        (MidNum | MidNumLetQ, Digit) => class(i.checked_sub(1)) == Some(Digit),
+        (MidLetter | MidNumLetQ, Letter) if before == Some(Letter) => true,
+        (MidNum | MidNumLetQ, Digit) => before == Some(Digit),
         _ => false,
     }
 }
@@ -961,6 +965,8 @@ mod tests {
             "a\u{301}{}",
             "{}\u{301}",
             " {}",
+            "  {}",
+            " {} ",
             "{} ",
             "\n{}",
             "{}\n",
@@ -978,8 +984,14 @@ mod tests {
             "a·{}",
             "{}؍١",
         ];
+        assert!(
+            (TABLED..=u32::from(char::MAX))
+                .filter_map(char::from_u32)
+                .all(|c| wb_class(c).is_none()),
+            "a known character past the table"
+        );
         let mut checked = 0;
-        for c in (0..=0x2FFFu32).filter_map(char::from_u32) {
+        for c in (0..TABLED).filter_map(char::from_u32) {
             if wb_class(c).is_none() {
                 continue;
             }
