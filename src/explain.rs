@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::article::Article;
+use crate::article::{Article, Day};
 use crate::batch::Clusterer;
 use crate::clustering::Clustering;
 use crate::copies::{Rule, Verdict, Verifier};
@@ -15,8 +15,8 @@ use crate::hash::Map;
 use crate::sketch::SignScratch;
 use crate::stories::block::{Blocking, Posting};
 use crate::stories::{
-    dot, pair_similarity, profiles_named, top_terms, Laps, Numbers, Side, StoryDoc, TimePrior,
-    Vector,
+    densities, dot, locally_scaled, pair_similarity, profiles_named, scored_pairs, top_terms, Laps,
+    Numbers, Side, StoryDoc, StoryStats, TimePrior, Vector,
 };
 use crate::text::{facts, truncate_to_boundary, Shingler};
 
@@ -78,8 +78,21 @@ pub struct StoryReasons {
     /// common; repeated numbers the other never states), each taking
     /// [`StoryConfig::conflict_penalty`](crate::StoryConfig) off.
     pub number_conflicts: u32,
-    /// The story similarity: cosine times the time factor (0 beyond the
-    /// horizon).
+    /// Those conflicts in words: the years, or the repeated numbers, each
+    /// states (`years 2008 / 2013`).
+    pub conflicts: Vec<String>,
+    /// What the conflicts leave of the similarity: `(1 - conflict_penalty)`
+    /// to the power of [`number_conflicts`](Self::number_conflicts).
+    pub conflict_factor: f64,
+    /// Each representative's density: its similarity to its
+    /// [`density_rank`](crate::StoryConfig::density_rank)-th most similar
+    /// candidate (0 with fewer).
+    pub densities: [f64; 2],
+    /// The local scaling of the pair by those densities:
+    /// `min(1, density_scale / sqrt(da * db))`.
+    pub density_factor: f64,
+    /// The story similarity average linkage weighs the pair by: cosine
+    /// times the time, conflict and density factors (0 beyond the horizon).
     pub similarity: f64,
     /// The story threshold.
     pub threshold: f64,
@@ -106,20 +119,8 @@ impl Clusterer {
     /// The story vectors of `reps` (input positions), IDF over all of them,
     /// with the surface text of their features.
     fn named(&self, articles: &[Article], reps: &[usize]) -> Named {
-        let limit = self.config().limits.max_document_bytes;
-        let docs: Vec<StoryDoc<'_>> = reps
-            .iter()
-            .map(|&r| {
-                let a = &articles[r];
-                StoryDoc {
-                    title: a.title.as_deref().map(|t| truncate_to_boundary(t, limit)),
-                    text: truncate_to_boundary(&a.text, limit),
-                    day: a.day().ok().flatten(),
-                }
-            })
-            .collect();
         let (profiles, names) = profiles_named(
-            &docs,
+            &self.story_docs(articles, reps),
             &self.config().stories,
             self.config().sketch.seed,
             true,
@@ -136,6 +137,41 @@ impl Clusterer {
             numbers,
             names,
         }
+    }
+
+    /// The story documents of `reps` (input positions), as the batch
+    /// clusters them.
+    fn story_docs<'a>(&self, articles: &'a [Article], reps: &[usize]) -> Vec<StoryDoc<'a>> {
+        let limit = self.config().limits.max_document_bytes;
+        reps.iter()
+            .map(|&r| {
+                let a = &articles[r];
+                StoryDoc {
+                    title: a.title.as_deref().map(|t| truncate_to_boundary(t, limit)),
+                    text: truncate_to_boundary(&a.text, limit),
+                    day: a.day().ok().flatten(),
+                }
+            })
+            .collect()
+    }
+
+    /// The densities the batch's local scaling gives the representatives
+    /// `of` (input positions; both in `reps`), from every pair it scores.
+    fn densities_of(&self, articles: &[Article], reps: &[usize], of: [usize; 2]) -> [f64; 2] {
+        let cfg = &self.config().stories;
+        let docs = self.story_docs(articles, reps);
+        let mut laps = Laps::start();
+        let (mut profiles, _) =
+            profiles_named(&docs, cfg, self.config().sketch.seed, false, &mut laps);
+        let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
+        let mut stats = StoryStats::default();
+        let sims = scored_pairs(&mut profiles, &days, cfg, &mut stats, &mut laps);
+        let density = densities(reps.len(), &sims, cfg.density_rank);
+        of.map(|r| {
+            reps.iter()
+                .position(|&x| x == r)
+                .map_or(0.0, |i| density[i])
+        })
     }
 
     /// What each story of `clustering` (in [`Clustering::stories`] order)
@@ -284,13 +320,37 @@ impl Clusterer {
             day,
             numbers: &named.numbers[&r],
         };
-        let similarity = pair_similarity(
-            &prior,
-            cfg.conflict_penalty,
-            side(ra, va, da),
-            side(rb, vb, db),
-        );
-        let conflicts = named.numbers[&ra].conflicts(&named.numbers[&rb]);
+        let densities = self.densities_of(articles, &reps, [ra, rb]);
+        let density_factor = locally_scaled(1.0, densities[0], densities[1], cfg.density_scale);
+        let similarity = density_factor
+            * pair_similarity(
+                &prior,
+                cfg.conflict_penalty,
+                side(ra, va, da),
+                side(rb, vb, db),
+            );
+        let (na, nb) = (&named.numbers[&ra], &named.numbers[&rb]);
+        let conflicts = na.conflicts(nb);
+        let numbers = |n: &Numbers| {
+            let top: Vec<&str> = n
+                .top()
+                .iter()
+                .filter_map(|k| named.names.get(k).map(String::as_str))
+                .collect();
+            top.join(", ")
+        };
+        let years = |n: &Numbers| {
+            let y: Vec<String> = n.years().iter().map(u16::to_string).collect();
+            y.join(", ")
+        };
+        let [year_conflict, number_conflict] = na.conflict_kinds(nb);
+        let mut conflict_words = Vec::new();
+        if year_conflict {
+            conflict_words.push(format!("years {} / {}", years(na), years(nb)));
+        }
+        if number_conflict {
+            conflict_words.push(format!("numbers {} / {}", numbers(na), numbers(nb)));
+        }
         let blocking = Blocking::new(cfg);
         let (ta, tb) = (
             top_terms(va, blocking.top_terms()),
@@ -338,6 +398,10 @@ impl Clusterer {
             days_apart,
             time_factor: prior.between(da, db),
             number_conflicts: conflicts,
+            conflicts: conflict_words,
+            conflict_factor: (1.0 - cfg.conflict_penalty).powi(conflicts as i32),
+            densities,
+            density_factor,
             similarity,
             threshold: cfg.threshold,
             shared_key_terms: shared.iter().map(name).collect(),

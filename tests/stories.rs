@@ -175,3 +175,74 @@ fn allsides_roundups_pairwise() {
     // A floor under the measured figures, so that a regression fails.
     assert!(s.bcubed_f1 >= 0.68 && s.pair_recall >= 0.55, "{s:?}");
 }
+
+/// `explain` reports the similarity average linkage used: each copy
+/// group's story similarity is the mean of its pairs with the story's other
+/// groups (a pair never proposed counting 0), so the pairs `explain` gives
+/// must average to it, local scaling and number conflicts included. Checks
+/// stories of two and three groups, at most `limit` of them; returns how
+/// many, and of their pairs how many local scaling discounted and how many
+/// had conflicting numbers.
+fn explained_pairs_agree(
+    articles: &[Article],
+    config: Config,
+    limit: usize,
+) -> (usize, usize, usize) {
+    let clusterer = Clusterer::new(config).unwrap();
+    let result = clusterer.cluster(articles).unwrap();
+    let (mut checked, mut scaled, mut conflicting) = (0, 0, 0);
+    for story in result.stories() {
+        let groups: Vec<_> = story.copy_groups().collect();
+        if !(2..=3).contains(&groups.len()) {
+            continue;
+        }
+        let mut sums = vec![0.0; groups.len()];
+        for i in 0..groups.len() {
+            for j in i + 1..groups.len() {
+                let (a, b) = (groups[i].representative(), groups[j].representative());
+                let s = clusterer.explain(articles, a, b).unwrap().story;
+                let product = s.cosine * s.time_factor * s.conflict_factor * s.density_factor;
+                assert!((product - s.similarity).abs() < 1e-9, "{s:?}");
+                assert_eq!(s.conflicts.len() as u32, s.number_conflicts, "{s:?}");
+                let used = if s.proposed { s.similarity } else { 0.0 };
+                sums[i] += used;
+                sums[j] += used;
+                scaled += usize::from(s.density_factor < 1.0);
+                conflicting += usize::from(s.number_conflicts > 0);
+            }
+        }
+        for (g, sum) in groups.iter().zip(sums) {
+            let mean = sum / (groups.len() - 1) as f64;
+            assert!(
+                (mean - f64::from(g.story_similarity())).abs() < 1e-5,
+                "story {}: pairs explained average {mean}, the linkage's {}",
+                story.id(),
+                g.story_similarity()
+            );
+        }
+        checked += 1;
+        if checked == limit {
+            break;
+        }
+    }
+    (checked, scaled, conflicting)
+}
+
+#[test]
+fn explain_gives_the_similarity_the_linkage_used() {
+    let (articles, _, _) = sample();
+    let (checked, _, _) = explained_pairs_agree(&articles, Config::default(), usize::MAX);
+    assert!(checked >= 3, "{checked} stories of two or three groups");
+    // ECB+ has pairs with conflicting numbers; with a lower density scale,
+    // local scaling discounts some of them.
+    let Some((articles, _)) = labelled("ecbplus") else {
+        return;
+    };
+    let mut config = Config::default();
+    config.stories.density_scale = 0.2;
+    let (checked, scaled, conflicting) = explained_pairs_agree(&articles, config, 15);
+    assert!(
+        checked >= 10 && scaled >= 1 && conflicting >= 1,
+        "{checked} checked, {scaled} scaled, {conflicting} with conflicts"
+    );
+}

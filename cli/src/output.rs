@@ -433,7 +433,8 @@ pub(crate) fn explain(a: &ExplainArgs) -> Result<(), Failure> {
         serde_json::to_writer_pretty(&mut out, &e)?;
         writeln!(out).map_err(stdout_error)?;
     } else {
-        write_explanation(&mut out, &articles, [i, j], &e).map_err(stdout_error)?;
+        let stories = &clusterer.config().stories;
+        write_explanation(&mut out, &articles, [i, j], &e, stories).map_err(stdout_error)?;
     }
     out.flush().map_err(stdout_error)
 }
@@ -443,6 +444,7 @@ fn write_explanation(
     articles: &[Article],
     at: [usize; 2],
     e: &storyhash::Explanation,
+    stories: &storyhash::StoryConfig,
 ) -> std::io::Result<()> {
     for (which, &i) in ["first ", "second"].iter().zip(&at) {
         let x = &articles[i];
@@ -507,8 +509,18 @@ fn write_explanation(
         .map_or("undated".to_owned(), |d| format!("{d} days apart"));
     writeln!(
         out,
-        "  similarity     cosine {:.3} x time factor {:.3} ({apart}) = {:.3}; threshold {}",
-        s.cosine, s.time_factor, s.similarity, s.threshold
+        "  similarity     cosine {:.3} x time factor {:.3} ({apart}) x conflicts {:.3} x density \
+         {:.3} = {:.3}; threshold {}",
+        s.cosine, s.time_factor, s.conflict_factor, s.density_factor, s.similarity, s.threshold
+    )?;
+    if !s.conflicts.is_empty() {
+        writeln!(out, "  conflicts      {}", s.conflicts.join("; "))?;
+    }
+    writeln!(
+        out,
+        "  densities      {:.3} and {:.3} (each one's similarity to its candidate of rank {}; \
+         a pair is scaled down where the geometric mean of its two passes {})",
+        s.densities[0], s.densities[1], stories.density_rank, stories.density_scale
     )?;
     writeln!(
         out,

@@ -498,6 +498,13 @@ impl Numbers {
     /// and none in common; both repeat numbers and neither's are found in
     /// the other at all. Each is evidence of two different events.
     pub(crate) fn conflicts(&self, other: &Numbers) -> u32 {
+        let [years, numbers] = self.conflict_kinds(other);
+        u32::from(years) + u32::from(numbers)
+    }
+
+    /// Which conflicts [`conflicts`](Self::conflicts) counts: of years, of
+    /// numbers.
+    pub(crate) fn conflict_kinds(&self, other: &Numbers) -> [bool; 2] {
         let years = !self.years.is_empty()
             && !other.years.is_empty()
             && !self
@@ -507,8 +514,17 @@ impl Numbers {
         let misses = |a: &Numbers, b: &Numbers| {
             a.top.len() >= 2 && !a.top.iter().any(|k| b.all.binary_search(k).is_ok())
         };
-        let numbers = misses(self, other) && misses(other, self);
-        u32::from(years) + u32::from(numbers)
+        [years, misses(self, other) && misses(other, self)]
+    }
+
+    /// The years stated, ascending.
+    pub(crate) fn years(&self) -> &[u16] {
+        &self.years
+    }
+
+    /// The feature keys of the most repeated numbers that are not years.
+    pub(crate) fn top(&self) -> &[u64] {
+        &self.top
     }
 }
 

@@ -255,23 +255,19 @@ fn within_similarity(labels: &[u32], sims: &[(u32, u32, f64)]) -> Vec<f32> {
         .collect()
 }
 
-/// Clusters `docs` (in id order).
-pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Stories {
-    let n = docs.len();
-    let mut stats = StoryStats {
-        documents: n as u64,
-        ..Default::default()
-    };
-    if n < 2 {
-        return Stories {
-            labels: (0..n as u32).collect(),
-            similarity: vec![1.0; n],
-            stats,
-            timings: Timings::new(),
-        };
-    }
-    let mut laps = Laps::start();
-    let (mut profiles, _) = profiles_named(docs, config, seed, false, &mut laps);
+/// The candidate pairs the blocking proposes among `profiles` (dated
+/// `days`), with their similarity before local scaling, those above 0:
+/// `(a, b, similarity)` with `a < b`. Counts the candidates, the pairs kept
+/// and the keys too common to expand into `stats`; laps `blocking`. Each
+/// profile's vector is let go once its key terms are taken (the pairs are
+/// scored by feature number).
+pub(crate) fn scored_pairs(
+    profiles: &mut [Profile],
+    days: &[Option<Day>],
+    config: &StoryConfig,
+    stats: &mut StoryStats,
+    laps: &mut Laps,
+) -> Vec<(u32, u32, f64)> {
     let blocking = Blocking::new(config);
     let terms: Vec<Vec<u64>> = profiles
         .par_iter_mut()
@@ -282,8 +278,7 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
             terms
         })
         .collect();
-    let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
-    let (pairs, skipped) = candidate_pairs(&blocking, &terms, &days);
+    let (pairs, skipped) = candidate_pairs(&blocking, &terms, days);
     stats.skipped_terms = skipped;
     stats.candidates = pairs.len() as u64;
     laps.lap("blocking");
@@ -317,9 +312,16 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
         .flatten_iter()
         .collect();
     stats.linked = sims.len() as u64;
-    let density = densities(n, &sims, config.density_rank);
-    let sims: Vec<(u32, u32, f64)> = sims
-        .into_iter()
+    sims
+}
+
+/// `sims` each discounted by its documents' densities ([`locally_scaled`]).
+fn locally_scaled_pairs(
+    sims: Vec<(u32, u32, f64)>,
+    density: &[f64],
+    config: &StoryConfig,
+) -> Vec<(u32, u32, f64)> {
+    sims.into_iter()
         .map(|(a, b, s)| {
             let scaled = locally_scaled(
                 s,
@@ -329,7 +331,30 @@ pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed:
             );
             (a, b, scaled)
         })
-        .collect();
+        .collect()
+}
+
+/// Clusters `docs` (in id order).
+pub(crate) fn cluster_stories(docs: &[StoryDoc<'_>], config: &StoryConfig, seed: u64) -> Stories {
+    let n = docs.len();
+    let mut stats = StoryStats {
+        documents: n as u64,
+        ..Default::default()
+    };
+    if n < 2 {
+        return Stories {
+            labels: (0..n as u32).collect(),
+            similarity: vec![1.0; n],
+            stats,
+            timings: Timings::new(),
+        };
+    }
+    let mut laps = Laps::start();
+    let (mut profiles, _) = profiles_named(docs, config, seed, false, &mut laps);
+    let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
+    let sims = scored_pairs(&mut profiles, &days, config, &mut stats, &mut laps);
+    let density = densities(n, &sims, config.density_rank);
+    let sims = locally_scaled_pairs(sims, &density, config);
     laps.lap("similarity");
     let (labels, merges) = link_components(n, &sims, config.threshold);
     stats.merges = merges;
