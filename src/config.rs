@@ -306,13 +306,15 @@ pub struct StoryConfig {
     /// all: the coverage of one event (the report, the reactions, the first
     /// follow-ups) runs over its first week. Default 7.
     pub time_grace_days: u32,
-    /// The least the time factor falls to: far apart, two articles still
-    /// share a story when their similarity is at least `threshold /
-    /// time_floor` (a follow-up weeks later). Default 0.5.
+    /// The least the time factor falls to. Default 0.7, what one kind of
+    /// conflicting numbers leaves ([`conflict_penalty`](Self::conflict_penalty)):
+    /// time apart is evidence of two events, not a veto, so far apart two
+    /// articles still share a story when their similarity is at least
+    /// `threshold / time_floor` (a trial or a recount months later).
     pub time_floor: f64,
     /// Two dated articles further apart than this many days are never
     /// compared (it is also the width of the blocking's time buckets).
-    /// Default 60.
+    /// Default 90: follow-ups come within months.
     pub horizon_days: u32,
     /// Share of the similarity of two documents taken off for each kind of
     /// conflict in the numbers they state: both name years and none in
@@ -348,8 +350,8 @@ impl Default for StoryConfig {
             max_posting: 100,
             half_life_days: 30.0,
             time_grace_days: 7,
-            time_floor: 0.5,
-            horizon_days: 60,
+            time_floor: 0.7,
+            horizon_days: 90,
             conflict_penalty: 0.3,
             density_rank: 2,
             density_scale: 0.5,
