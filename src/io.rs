@@ -106,9 +106,9 @@ fn read_jsonl_in_chunks(
     let mut chunker = Chunker::new(reader, chunk);
     let mut parser = LineParser::new(path, options);
     let mut articles = Vec::new();
-    let mut buf = Vec::new();
+    let mut buf = Chunk::default();
     while chunker.fill(&mut buf).map_err(|e| parser.io(e))? {
-        articles.extend(parser.parse(&buf)?);
+        articles.extend(parser.parse(buf.bytes())?);
     }
     Ok((articles, parser.report))
 }
@@ -140,8 +140,8 @@ fn read_jsonl_with_chunks<R: Read + Send + 'static>(
     use std::sync::mpsc;
     let mut parser = LineParser::new(path, options);
     // Two buffers go round: the reader fills one while the other is parsed.
-    let (full_tx, full) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
-    let (empty, empty_rx) = mpsc::channel::<Vec<u8>>();
+    let (full_tx, full) = mpsc::sync_channel::<std::io::Result<Chunk>>(1);
+    let (empty, empty_rx) = mpsc::channel::<Chunk>();
     // Not scoped: after an error the reader may be blocked on a pipe that
     // stays open, and nothing should wait for it. It ends at the end of the
     // input or at its next send, once `full` is gone.
@@ -161,11 +161,40 @@ fn read_jsonl_with_chunks<R: Read + Send + 'static>(
     });
     for buf in full {
         let buf = buf.map_err(|e| parser.io(e))?;
-        each(parser.parse(&buf)?)?;
+        each(parser.parse(buf.bytes())?)?;
         // The reader may be gone already: then the buffer is simply dropped.
         let _ = empty.send(buf);
     }
     Ok(parser.report)
+}
+
+/// A buffer of whole lines that [`Chunker::fill`] fills again and again.
+///
+/// The space past the lines stays initialised between fills, so reading
+/// into it needs no zeroing first: `Read::read_to_end` zeroes the spare
+/// capacity of a `Vec` before every read for a reader without its own
+/// `read_buf` (one that wraps a file to count its bytes, as the command's
+/// progress bar does): a third of the reading thread's time in a profile
+/// of the command on 100k generated articles.
+#[derive(Default, Debug)]
+struct Chunk {
+    /// Initialised bytes; the lines are the first `len`.
+    space: Vec<u8>,
+    len: usize,
+}
+
+impl Chunk {
+    /// The lines.
+    fn bytes(&self) -> &[u8] {
+        &self.space[..self.len]
+    }
+
+    /// Room for `more` bytes past the lines (zeroed only when it grows).
+    fn reserve(&mut self, more: usize) {
+        if self.space.len() < self.len + more {
+            self.space.resize(self.len + more, 0);
+        }
+    }
 }
 
 /// Cuts JSON Lines input into chunks of whole lines, about `chunk` bytes
@@ -191,38 +220,50 @@ impl<R: Read> Chunker<R> {
         }
     }
 
-    /// Puts the next chunk into `buf` (cleared first, its capacity reused);
-    /// false when the input is exhausted. Interrupted reads are retried.
-    fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
-        buf.clear();
-        buf.append(&mut self.carry);
+    /// Puts the next chunk into `buf` (its space reused); false when the
+    /// input is exhausted. Interrupted reads are retried.
+    fn fill(&mut self, buf: &mut Chunk) -> std::io::Result<bool> {
+        buf.len = 0;
+        buf.reserve(self.carry.len());
+        buf.space[..self.carry.len()].copy_from_slice(&self.carry);
+        buf.len = self.carry.len();
+        self.carry.clear();
         let cut = loop {
             if self.eof {
-                break buf.len();
+                break buf.len;
             }
-            let before = buf.len();
-            // Appends without zeroing the space first; fewer bytes than asked
-            // means the end of the input.
-            let got = (&mut self.reader)
-                .take(self.chunk as u64)
-                .read_to_end(buf)?;
-            self.eof = got < self.chunk;
-            if self.at_start && (buf.len() >= BOM.len() || self.eof) {
-                if buf.starts_with(BOM) {
-                    buf.drain(..BOM.len());
+            let before = buf.len;
+            buf.reserve(self.chunk);
+            // Up to `chunk` bytes; fewer means the end of the input.
+            let want = buf.len + self.chunk;
+            while buf.len < want {
+                match self.reader.read(&mut buf.space[buf.len..want]) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(n) => buf.len += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.at_start && (buf.len >= BOM.len() || self.eof) {
+                if buf.bytes().starts_with(BOM) {
+                    buf.space.copy_within(BOM.len()..buf.len, 0);
+                    buf.len -= BOM.len();
                 }
                 self.at_start = false;
             }
             // Only the new bytes can hold a line break (a few more after a
             // mark was removed).
-            let from = before.saturating_sub(BOM.len()).min(buf.len());
-            if let Some(i) = buf[from..].iter().rposition(|&b| b == b'\n') {
+            let from = before.saturating_sub(BOM.len()).min(buf.len);
+            if let Some(i) = buf.bytes()[from..].iter().rposition(|&b| b == b'\n') {
                 break from + i + 1;
             }
         };
-        self.carry.extend_from_slice(&buf[cut..]);
-        buf.truncate(cut);
-        Ok(!buf.is_empty())
+        self.carry.extend_from_slice(&buf.bytes()[cut..]);
+        buf.len = cut;
+        Ok(buf.len > 0)
     }
 }
 
@@ -573,6 +614,69 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    /// A reader that hands out a few bytes at a time and is interrupted
+    /// now and then, as a pipe or a socket may be.
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        calls: usize,
+    }
+
+    impl Trickle {
+        fn new(bytes: &[u8]) -> Self {
+            Trickle {
+                bytes: bytes.to_vec(),
+                at: 0,
+                calls: 0,
+            }
+        }
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 5 == 0 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let rest = &self.bytes[self.at..];
+            let n = (self.calls % 4 + 1).min(out.len()).min(rest.len());
+            out[..n].copy_from_slice(&rest[..n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_and_interrupted_reads_give_the_same_articles() {
+        let mut input = b"\xEF\xBB\xBF".to_vec();
+        for i in 0..50 {
+            input.extend_from_slice(
+                format!("{{\"id\":\"{i}\",\"text\":\"{}\"}}\n", "w ".repeat(i)).as_bytes(),
+            );
+        }
+        let (want, _) = parse_jsonl(&input, p(), &ReadOptions::default()).unwrap();
+        assert_eq!(want.len(), 50);
+        for chunk in [1, 3, 64, CHUNK] {
+            let (got, _) =
+                read_jsonl_in_chunks(Trickle::new(&input), p(), &ReadOptions::default(), chunk)
+                    .unwrap();
+            assert_eq!(got, want, "chunk {chunk}");
+            let mut handed = Vec::new();
+            read_jsonl_with_chunks(
+                Trickle::new(&input),
+                p(),
+                &ReadOptions::default(),
+                chunk,
+                |a| {
+                    handed.extend(a);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(handed, want, "chunk {chunk}");
+        }
     }
 
     #[test]

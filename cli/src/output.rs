@@ -72,7 +72,12 @@ static STDOUT: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
 pub(crate) fn claim_stdout() -> Result<(), Failure> {
     use std::os::fd::AsFd;
     if closed_at_start() {
-        return Err("standard output is closed".into());
+        return Err(
+            "standard output is closed (or is /dev/null opened for reading and \
+                    writing, which is what a closed one becomes: to discard the output, open \
+                    /dev/null for writing only, as `> /dev/null` does)"
+                .into(),
+        );
     }
     let fd = std::io::stdout()
         .as_fd()
@@ -85,7 +90,9 @@ pub(crate) fn claim_stdout() -> Result<(), Failure> {
 /// Whether standard output was closed when the program started. The Rust
 /// runtime opens `/dev/null` (read-write) on a standard descriptor it finds
 /// closed, so that nothing else lands there; a shell's `> /dev/null` opens it
-/// write-only. On Linux the two are told apart by the descriptor's flags.
+/// write-only. On Linux the two are told apart by the descriptor's flags;
+/// `/dev/null` opened read-write on purpose (Python's `subprocess.DEVNULL`)
+/// looks the same, and is refused with a message that says so.
 #[cfg(unix)]
 fn closed_at_start() -> bool {
     let target = std::fs::read_link("/proc/self/fd/1");
