@@ -317,8 +317,8 @@ pub struct StoryConfig {
     /// Default 90: follow-ups come within months.
     pub horizon_days: u32,
     /// Share of the similarity of two documents taken off for each kind of
-    /// conflict in the numbers they state: both name years and none in
-    /// common; both repeat numbers and neither's appear in the other at all.
+    /// conflict in the numbers they state: both name one or two years and
+    /// none in common; both repeat numbers and neither's appear in the other at all.
     /// Reports of two similar events (two elections of one country, two
     /// earthquakes in one region) share their names, not their numbers.
     /// Default 0.3.

@@ -399,6 +399,10 @@ pub struct Numbers {
 /// other document.
 const TOP_NUMBERS: usize = 4;
 
+/// Years a document may name for them to date its event: one that names
+/// more tells a history (an obituary, a retrospective).
+const MAX_YEARS: usize = 2;
+
 impl Numbers {
     /// The numbers of the feature occurrences `(key, text)` of a document
     /// (as [`FeatureExtractor::extract_named`] reports them; numbers are the
@@ -494,8 +498,9 @@ impl Numbers {
         })
     }
 
-    /// How many kinds of conflict the two documents show: both name years
-    /// and none in common; both repeat numbers and neither's are found in
+    /// How many kinds of conflict the two documents show: both name one or
+    /// two years and none in common (more tell a history, not the date of
+    /// an event); both repeat numbers and neither's are found in
     /// the other at all. Each is evidence of two different events.
     pub(crate) fn conflicts(&self, other: &Numbers) -> u32 {
         let [years, numbers] = self.conflict_kinds(other);
@@ -505,8 +510,9 @@ impl Numbers {
     /// Which conflicts [`conflicts`](Self::conflicts) counts: of years, of
     /// numbers.
     pub(crate) fn conflict_kinds(&self, other: &Numbers) -> [bool; 2] {
-        let years = !self.years.is_empty()
-            && !other.years.is_empty()
+        let dated = |n: &Numbers| (1..=MAX_YEARS).contains(&n.years.len());
+        let years = dated(self)
+            && dated(other)
             && !self
                 .years
                 .iter()
@@ -595,6 +601,12 @@ mod tests {
         assert!(Numbers::from_bytes(&a.to_bytes()[1..]).is_err());
         assert_eq!(a.conflicts(&c), 0);
         assert_eq!(a.conflicts(&numbers("No numbers here at all.")), 0);
+        // Three years or more tell a history, which dates no event.
+        let history = numbers("Elected in 1996, re-elected in 2001, he retired in 2006.");
+        let recent = numbers("The 2013 election was called for June.");
+        assert_eq!(history.conflict_kinds(&recent), [false, false]);
+        let two = numbers("Elected in 1996 and re-elected in 2001.");
+        assert_eq!(two.conflict_kinds(&recent), [true, false]);
     }
 
     #[test]
