@@ -74,9 +74,9 @@ pub struct StoryReasons {
     pub days_apart: Option<u32>,
     /// The time prior's factor for that span (1 when undated).
     pub time_factor: f64,
-    /// Kinds of conflict in the numbers the two state (years with none in
-    /// common; repeated numbers the other never states), each taking
-    /// [`StoryConfig::conflict_penalty`](crate::StoryConfig) off.
+    /// Kinds of conflict in the numbers the two state (one or two years
+    /// each, none in common; repeated numbers the other never states), each
+    /// taking [`StoryConfig::conflict_penalty`](crate::StoryConfig) off.
     pub number_conflicts: u32,
     /// Those conflicts in words: the years, or the repeated numbers, each
     /// states (`years 2008 / 2013`).
