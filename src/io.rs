@@ -622,14 +622,21 @@ mod tests {
         bytes: Vec<u8>,
         at: usize,
         calls: usize,
+        /// Reads hand out at most `1..=step` bytes.
+        step: usize,
     }
 
     impl Trickle {
         fn new(bytes: &[u8]) -> Self {
+            Trickle::with_step(bytes, 4)
+        }
+
+        fn with_step(bytes: &[u8], step: usize) -> Self {
             Trickle {
                 bytes: bytes.to_vec(),
                 at: 0,
                 calls: 0,
+                step: step.max(1),
             }
         }
     }
@@ -641,7 +648,7 @@ mod tests {
                 return Err(std::io::ErrorKind::Interrupted.into());
             }
             let rest = &self.bytes[self.at..];
-            let n = (self.calls % 4 + 1).min(out.len()).min(rest.len());
+            let n = (self.calls % self.step + 1).min(out.len()).min(rest.len());
             out[..n].copy_from_slice(&rest[..n]);
             self.at += n;
             Ok(n)
@@ -676,6 +683,50 @@ mod tests {
             )
             .unwrap();
             assert_eq!(handed, want, "chunk {chunk}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any cut of any input into chunks and reads gives the articles
+        /// of the whole input read at once.
+        #[test]
+        fn chunks_and_short_reads_change_nothing(
+            bom in any::<bool>(),
+            lines in proptest::collection::vec(("[a-zé \\n\"]{0,40}", 0u8..3), 0..30),
+            chunk in 1usize..80,
+            step in 1usize..200,
+        ) {
+            let mut input = Vec::new();
+            if bom {
+                input.extend_from_slice(BOM);
+            }
+            for (i, (text, end)) in lines.iter().enumerate() {
+                let record = serde_json::json!({"id": i, "text": text});
+                input.extend_from_slice(record.to_string().as_bytes());
+                input.extend_from_slice([&b"\n"[..], b"\r\n", b"\n\n"][usize::from(*end)]);
+            }
+            let (want, _) = parse_jsonl(&input, p(), &ReadOptions::default()).unwrap();
+            let (got, _) = read_jsonl_in_chunks(
+                Trickle::with_step(&input, step),
+                p(),
+                &ReadOptions::default(),
+                chunk,
+            )
+            .unwrap();
+            proptest::prop_assert_eq!(&got, &want);
+            let mut handed = Vec::new();
+            read_jsonl_with_chunks(
+                Trickle::with_step(&input, step),
+                p(),
+                &ReadOptions::default(),
+                chunk,
+                |a| {
+                    handed.extend(a);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            proptest::prop_assert_eq!(&handed, &want);
         }
     }
 
