@@ -627,10 +627,6 @@ mod tests {
     }
 
     impl Trickle {
-        fn new(bytes: &[u8]) -> Self {
-            Trickle::with_step(bytes, 4)
-        }
-
         fn with_step(bytes: &[u8], step: usize) -> Self {
             Trickle {
                 bytes: bytes.to_vec(),
@@ -666,24 +662,25 @@ mod tests {
         let (want, _) = parse_jsonl(&input, p(), &ReadOptions::default()).unwrap();
         assert_eq!(want.len(), 50);
         for chunk in [1, 3, 64, CHUNK] {
-            let (got, _) =
-                read_jsonl_in_chunks(Trickle::new(&input), p(), &ReadOptions::default(), chunk)
-                    .unwrap();
-            assert_eq!(got, want, "chunk {chunk}");
-            let mut handed = Vec::new();
-            read_jsonl_with_chunks(
-                Trickle::new(&input),
-                p(),
-                &ReadOptions::default(),
-                chunk,
-                |a| {
-                    handed.extend(a);
-                    Ok(())
-                },
-            )
-            .unwrap();
-            assert_eq!(handed, want, "chunk {chunk}");
+            for got in trickled(&input, 4, chunk) {
+                assert_eq!(got, want, "chunk {chunk}");
+            }
         }
+    }
+
+    /// `input` read through a [`Trickle`] of `step` in chunks of `chunk`
+    /// bytes both ways, as [`read_both`] does.
+    fn trickled(input: &[u8], step: usize, chunk: usize) -> [Vec<Article>; 2] {
+        let options = ReadOptions::default();
+        let (serial, _) =
+            read_jsonl_in_chunks(Trickle::with_step(input, step), p(), &options, chunk).unwrap();
+        let mut handed = Vec::new();
+        read_jsonl_with_chunks(Trickle::with_step(input, step), p(), &options, chunk, |a| {
+            handed.extend(a);
+            Ok(())
+        })
+        .unwrap();
+        [serial, handed]
     }
 
     proptest::proptest! {
@@ -706,27 +703,9 @@ mod tests {
                 input.extend_from_slice([&b"\n"[..], b"\r\n", b"\n\n"][usize::from(*end)]);
             }
             let (want, _) = parse_jsonl(&input, p(), &ReadOptions::default()).unwrap();
-            let (got, _) = read_jsonl_in_chunks(
-                Trickle::with_step(&input, step),
-                p(),
-                &ReadOptions::default(),
-                chunk,
-            )
-            .unwrap();
-            proptest::prop_assert_eq!(&got, &want);
-            let mut handed = Vec::new();
-            read_jsonl_with_chunks(
-                Trickle::with_step(&input, step),
-                p(),
-                &ReadOptions::default(),
-                chunk,
-                |a| {
-                    handed.extend(a);
-                    Ok(())
-                },
-            )
-            .unwrap();
-            proptest::prop_assert_eq!(&handed, &want);
+            for got in trickled(&input, step, chunk) {
+                proptest::prop_assert_eq!(&got, &want);
+            }
         }
     }
 
