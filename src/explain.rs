@@ -510,10 +510,25 @@ fn story_decision(
             "one story: similarity {similarity:.3} >= {threshold}, and the average over their \
              stories' pairs reached it"
         ),
-        (true, _) => format!(
+        (true, true) => format!(
             "one story through other articles: their own similarity is {similarity:.3}, but the \
              average over all pairs of the two stories reached {threshold}"
         ),
+        (true, false) => {
+            let why = match beyond {
+                Some((days, horizon)) => {
+                    format!("{days} days apart, beyond the horizon of {horizon} days")
+                }
+                None => format!(
+                    "they share {shared} key terms under keys not too common, {min_shared} needed"
+                ),
+            };
+            format!(
+                "one story through other articles: they were never compared ({why}), so their \
+                 pair counts 0, but the average over all pairs of the two stories reached \
+                 {threshold}"
+            )
+        }
         (false, false) => match beyond {
             Some((days, horizon)) => format!(
                 "different stories: {days} days apart, beyond the time prior's horizon of {horizon} \
