@@ -15,8 +15,8 @@ use crate::hash::Map;
 use crate::sketch::SignScratch;
 use crate::stories::block::{Blocking, Posting};
 use crate::stories::{
-    densities, dot, locally_scaled, pair_similarity, profiles_named, scored_pairs, top_terms, Laps,
-    Numbers, Side, StoryDoc, StoryStats, TimePrior, Vector,
+    conflict_factor, densities, dot, locally_scaled, pair_similarity, profiles_named, scored_pairs,
+    top_terms, Laps, Numbers, Profile, Side, StoryDoc, StoryStats, TimePrior, Vector,
 };
 use crate::text::{facts, truncate_to_boundary, Shingler};
 
@@ -115,17 +115,13 @@ struct Named {
     names: Map<u64, String>,
 }
 
-impl Clusterer {
-    /// The story vectors of `reps` (input positions), IDF over all of them,
-    /// with the surface text of their features.
-    fn named(&self, articles: &[Article], reps: &[usize]) -> Named {
-        let (profiles, names) = profiles_named(
-            &self.story_docs(articles, reps),
-            &self.config().stories,
-            self.config().sketch.seed,
-            true,
-            &mut Laps::start(),
-        );
+impl Named {
+    /// The vectors and numbers of `profiles`, those of `reps` in order.
+    fn new(
+        reps: &[usize],
+        profiles: impl IntoIterator<Item = Profile>,
+        names: Map<u64, String>,
+    ) -> Self {
         let mut vectors = HashMap::with_capacity(reps.len());
         let mut numbers = HashMap::with_capacity(reps.len());
         for (&r, p) in reps.iter().zip(profiles) {
@@ -137,6 +133,27 @@ impl Clusterer {
             numbers,
             names,
         }
+    }
+}
+
+impl Clusterer {
+    /// The story vectors of `reps` (input positions), IDF over all of them,
+    /// with the surface text of their features.
+    fn named(&self, articles: &[Article], reps: &[usize]) -> Named {
+        let (profiles, names) = self.named_profiles(&self.story_docs(articles, reps));
+        Named::new(reps, profiles, names)
+    }
+
+    /// The profiles of `docs` as the batch weighs them, with the surface
+    /// text of their features.
+    fn named_profiles(&self, docs: &[StoryDoc<'_>]) -> (Vec<Profile>, Map<u64, String>) {
+        profiles_named(
+            docs,
+            &self.config().stories,
+            self.config().sketch.seed,
+            true,
+            &mut Laps::start(),
+        )
     }
 
     /// The story documents of `reps` (input positions), as the batch
@@ -155,23 +172,14 @@ impl Clusterer {
             .collect()
     }
 
-    /// The densities the batch's local scaling gives the representatives
-    /// `of` (input positions; both in `reps`), from every pair it scores.
-    fn densities_of(&self, articles: &[Article], reps: &[usize], of: [usize; 2]) -> [f64; 2] {
+    /// The density the batch's local scaling gives each of `profiles` (of
+    /// documents dated `days`), from every pair it scores. Lets go of the
+    /// profiles' vectors, as the batch does.
+    fn densities(&self, profiles: &mut [Profile], days: &[Option<Day>]) -> Vec<f64> {
         let cfg = &self.config().stories;
-        let docs = self.story_docs(articles, reps);
-        let mut laps = Laps::start();
-        let (mut profiles, _) =
-            profiles_named(&docs, cfg, self.config().sketch.seed, false, &mut laps);
-        let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
-        let mut stats = StoryStats::default();
-        let sims = scored_pairs(&mut profiles, &days, cfg, &mut stats, &mut laps);
-        let density = densities(reps.len(), &sims, cfg.density_rank);
-        of.map(|r| {
-            reps.iter()
-                .position(|&x| x == r)
-                .map_or(0.0, |i| density[i])
-        })
+        let (mut stats, mut laps) = (StoryStats::default(), Laps::start());
+        let sims = scored_pairs(profiles, days, cfg, &mut stats, &mut laps);
+        densities(profiles.len(), &sims, cfg.density_rank)
     }
 
     /// What each story of `clustering` (in [`Clustering::stories`] order)
@@ -309,7 +317,17 @@ impl Clusterer {
             .iter()
             .map(|g| g.representative())
             .collect();
-        let named = self.named(articles, &reps);
+        let docs = self.story_docs(articles, &reps);
+        let (mut profiles, names) = self.named_profiles(&docs);
+        let named = Named::new(&reps, profiles.iter().cloned(), names);
+        let days: Vec<Option<Day>> = docs.iter().map(|d| d.day).collect();
+        let density = self.densities(&mut profiles, &days);
+        let density_of = |r: usize| {
+            reps.iter()
+                .position(|&x| x == r)
+                .map_or(0.0, |i| density[i])
+        };
+        let densities = [density_of(ra), density_of(rb)];
         let (va, vb) = (&named.vectors[&ra], &named.vectors[&rb]);
         let day = |r: usize| articles[r].day().ok().flatten();
         let (da, db) = (day(ra), day(rb));
@@ -320,7 +338,6 @@ impl Clusterer {
             day,
             numbers: &named.numbers[&r],
         };
-        let densities = self.densities_of(articles, &reps, [ra, rb]);
         let density_factor = locally_scaled(1.0, densities[0], densities[1], cfg.density_scale);
         let similarity = density_factor
             * pair_similarity(
@@ -330,7 +347,6 @@ impl Clusterer {
                 side(rb, vb, db),
             );
         let (na, nb) = (&named.numbers[&ra], &named.numbers[&rb]);
-        let conflicts = na.conflicts(nb);
         let numbers = |n: &Numbers| {
             let top: Vec<&str> = n
                 .top()
@@ -344,6 +360,7 @@ impl Clusterer {
             y.join(", ")
         };
         let [year_conflict, number_conflict] = na.conflict_kinds(nb);
+        let conflicts = u32::from(year_conflict) + u32::from(number_conflict);
         let mut conflict_words = Vec::new();
         if year_conflict {
             conflict_words.push(format!("years {} / {}", years(na), years(nb)));
@@ -399,7 +416,7 @@ impl Clusterer {
             time_factor: prior.between(da, db),
             number_conflicts: conflicts,
             conflicts: conflict_words,
-            conflict_factor: (1.0 - cfg.conflict_penalty).powi(conflicts as i32),
+            conflict_factor: conflict_factor(cfg.conflict_penalty, conflicts),
             densities,
             density_factor,
             similarity,

@@ -189,6 +189,13 @@ impl Chunk {
         &self.space[..self.len]
     }
 
+    /// Puts `bytes` after the lines.
+    fn append(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.space[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
     /// Room for `more` bytes past the lines (zeroed only when it grows).
     fn reserve(&mut self, more: usize) {
         if self.space.len() < self.len + more {
@@ -224,9 +231,7 @@ impl<R: Read> Chunker<R> {
     /// input is exhausted. Interrupted reads are retried.
     fn fill(&mut self, buf: &mut Chunk) -> std::io::Result<bool> {
         buf.len = 0;
-        buf.reserve(self.carry.len());
-        buf.space[..self.carry.len()].copy_from_slice(&self.carry);
-        buf.len = self.carry.len();
+        buf.append(&self.carry);
         self.carry.clear();
         let cut = loop {
             if self.eof {

@@ -93,8 +93,13 @@ fn discounted(
             return 0.0;
         }
     }
-    let conflicts = a.1.conflicts(b.1);
-    cosine() * prior.between(a.0, b.0) * (1.0 - penalty).powi(conflicts as i32)
+    cosine() * prior.between(a.0, b.0) * conflict_factor(penalty, a.1.conflicts(b.1))
+}
+
+/// What `conflicts` kinds of conflicting numbers leave of a similarity,
+/// each taking `penalty` of it.
+pub(crate) fn conflict_factor(penalty: f64, conflicts: u32) -> f64 {
+    (1.0 - penalty).powi(conflicts as i32)
 }
 
 /// Each document's density: the `rank`-th highest similarity among its

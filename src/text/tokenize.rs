@@ -882,11 +882,7 @@ mod tests {
     fn slow(text: &str) -> Vec<(String, bool)> {
         let mut cased = String::new();
         normalize_cased_into(text, &mut cased);
-        let mut out = Vec::new();
-        uax29_tokens(&cased, &mut Vec::new(), |t, f| {
-            out.push((String::from_utf8(t.to_vec()).unwrap(), f))
-        });
-        out
+        uax29(&cased)
     }
 
     /// The tokens [`for_each_token`] gives, whichever path it takes.
