@@ -2,7 +2,11 @@
 //! [`persist`](crate::persist): the body of a copy index snapshot followed
 //! by the stream state.
 
-/* Body, format version 6 (version 5 lacked the stories' members and the
+/* Body, format version 7. Version 6 has the same bytes, but its story
+vectors (centroids, members' term frequencies) were extracted with entity
+runs at a name's full weight: it loads and continues, mixing the two, so its
+stories may differ from a fresh stream's. Version 5 lacked the stories'
+members and the
 split counter, and is read with every story settled; version 4 also lacked
 the window key each feature was last seen at and is read as if every feature
 had been seen last when it was saved; version 2 lacked the index's exact
@@ -239,11 +243,11 @@ impl Stream {
     }
 
     /// The snapshot format version this build writes and reads.
-    pub const FORMAT_VERSION: u32 = 6;
+    pub const FORMAT_VERSION: u32 = 7;
 
-    /// Versions it recognises: its own, the two before, and a copy index's
-    /// (refused with a clear error: it holds no stream state).
-    const READS: [u32; 4] = [Self::FORMAT_VERSION, 5, 4, CopyIndex::FORMAT_VERSION];
+    /// Versions it recognises: its own, the three before, and a copy
+    /// index's (refused with a clear error: it holds no stream state).
+    const READS: [u32; 5] = [Self::FORMAT_VERSION, 6, 5, 4, CopyIndex::FORMAT_VERSION];
 
     /// The stream as snapshot bytes (the copy index, then the stream state).
     pub fn to_bytes(&self) -> Vec<u8> {

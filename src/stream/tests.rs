@@ -343,8 +343,14 @@ fn a_window_bounds_memory() {
 /// same names and places, other years and figures.
 fn sibling_article(event: u64, outlet: u64) -> Article {
     let (year, turnout, seats, rival, issue) = [
-        (2008, 61, 125, "Tarrow Halvin", "boycott recount"),
-        (2013, 87, 450, "Quillan Mordex", "landslide observers"),
+        (2008, 61, 125, "Tarrow Halvin", "boycott recount protest"),
+        (
+            2013,
+            87,
+            450,
+            "Quillan Mordex",
+            "landslide observers celebration",
+        ),
     ][event as usize];
     let (r1, r2) = (
         filler(outlet * 7 + event, 12),
