@@ -434,7 +434,10 @@ impl Numbers {
                 );
                 continue;
             }
-            let several = text.iter().filter(|c| c.is_ascii_digit()).count() >= 2;
+            // A decade ("1950s", "70s") names an era, as a history does,
+            // not a measure of the event.
+            let several =
+                text.iter().filter(|c| c.is_ascii_digit()).count() >= 2 && !is_decade(text);
             counts.push((key, 1, several));
         }
         years.sort_unstable();
@@ -542,6 +545,12 @@ impl Numbers {
     }
 }
 
+/// Whether token `t` is a decade: two or more digits ending in 0, then "s".
+fn is_decade(t: &[u8]) -> bool {
+    t.strip_suffix(b"s")
+        .is_some_and(|d| d.len() >= 2 && d.ends_with(b"0") && d.iter().all(u8::is_ascii_digit))
+}
+
 fn strip_possessive(t: &[u8]) -> &[u8] {
     t.strip_suffix(b"'s").unwrap_or(t)
 }
@@ -617,6 +626,14 @@ mod tests {
         assert_eq!(history.conflict_kinds(&recent), [false, false]);
         let two = numbers("Elected in 1996 and re-elected in 2001.");
         assert_eq!(two.conflict_kinds(&recent), [true, false]);
+        // Decades name eras: two portraits of one life do not conflict by
+        // them, where two tolls do.
+        let fifties = numbers("The pin-up of the 1950s, famous in the 1950s and 1960s.");
+        let seventies = numbers("Rediscovered in the 70s, in the 70s and the 80s.");
+        assert_eq!(fifties.conflict_kinds(&seventies), [false, false]);
+        let tolls = numbers("The quake killed 68; 68 were found later, 31 missing.");
+        let other = numbers("The quake killed 51; 51 were found later, 704 missing.");
+        assert_eq!(tolls.conflict_kinds(&other), [false, true]);
     }
 
     #[test]
