@@ -250,7 +250,8 @@ fn older_snapshot_continues(version: u32) {
 }
 
 /// Version 6 has version 7's bytes, but its story vectors were extracted
-/// with entity runs at a name's full weight.
+/// with entity runs at a name's full weight (and its top numbers counted
+/// decades).
 #[test]
 fn golden_v6_snapshot_still_loads() {
     older_snapshot_continues(6);
