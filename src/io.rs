@@ -538,18 +538,21 @@ mod tests {
     /// `input` read in chunks of `chunk` bytes both ways: all at once, and
     /// handed over chunk by chunk from the reading thread.
     fn read_both(input: &[u8], chunk: usize) -> [Result<(Vec<Article>, ReadReport)>; 2] {
-        let serial = read_jsonl_in_chunks(input, p(), &ReadOptions::default(), chunk);
+        read_both_from(|| std::io::Cursor::new(input.to_vec()), chunk)
+    }
+
+    /// As [`read_both`], each way from a fresh `reader()`.
+    fn read_both_from<R: Read + Send + 'static>(
+        reader: impl Fn() -> R,
+        chunk: usize,
+    ) -> [Result<(Vec<Article>, ReadReport)>; 2] {
+        let options = ReadOptions::default();
+        let serial = read_jsonl_in_chunks(reader(), p(), &options, chunk);
         let mut all = Vec::new();
-        let handed = read_jsonl_with_chunks(
-            std::io::Cursor::new(input.to_vec()),
-            p(),
-            &ReadOptions::default(),
-            chunk,
-            |a| {
-                all.extend(a);
-                Ok(())
-            },
-        )
+        let handed = read_jsonl_with_chunks(reader(), p(), &options, chunk, |a| {
+            all.extend(a);
+            Ok(())
+        })
         .map(|r| (all, r));
         [serial, handed]
     }
@@ -674,18 +677,9 @@ mod tests {
     }
 
     /// `input` read through a [`Trickle`] of `step` in chunks of `chunk`
-    /// bytes both ways, as [`read_both`] does.
+    /// bytes both ways ([`read_both_from`]).
     fn trickled(input: &[u8], step: usize, chunk: usize) -> [Vec<Article>; 2] {
-        let options = ReadOptions::default();
-        let (serial, _) =
-            read_jsonl_in_chunks(Trickle::with_step(input, step), p(), &options, chunk).unwrap();
-        let mut handed = Vec::new();
-        read_jsonl_with_chunks(Trickle::with_step(input, step), p(), &options, chunk, |a| {
-            handed.extend(a);
-            Ok(())
-        })
-        .unwrap();
-        [serial, handed]
+        read_both_from(|| Trickle::with_step(input, step), chunk).map(|r| r.unwrap().0)
     }
 
     proptest::proptest! {
