@@ -21,7 +21,7 @@
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::stopwords::LANGUAGES;
-use crate::hash::Map;
+use crate::hash::{sort_by_hash, BucketScratch, Map};
 use crate::persist::{le_words, put_le};
 use crate::text::{ascii_tokens, for_each_token, TokenScratch};
 
@@ -95,11 +95,12 @@ pub(crate) struct FeatureScratch {
     run: Vec<u8>,
     number: Vec<u8>,
     /// Stop words of each language met in the current document.
-    hits: [u32; LANGUAGES.len()],
+    hits: LanguageHits,
     /// The number occurrences of the current document: key and range of
     /// their canonical text in `number_text`.
     numbers: Vec<(u64, u32, u32)>,
     number_text: Vec<u8>,
+    sort: BucketScratch<(u64, f32)>,
 }
 
 impl FeatureScratch {
@@ -202,14 +203,14 @@ impl FeatureExtractor {
         mut name: impl FnMut(u64, &[u8]),
     ) -> u8 {
         out.clear();
-        scratch.hits = [0; LANGUAGES.len()];
+        scratch.hits = LanguageHits::default();
         scratch.numbers.clear();
         scratch.number_text.clear();
         if let Some(t) = title.filter(|t| !is_dateline(t, &mut scratch.tokens)) {
             self.field(t, self.title_weight, scratch, out, &mut name);
         }
         self.field(text, 1.0, scratch, out, &mut name);
-        out.sort_unstable_by_key(|e| e.0);
+        sort_by_hash(out, |e| e.0, &mut scratch.sort);
         let mut w = 0;
         for r in 0..out.len() {
             if w > 0 && out[w - 1].0 == out[r].0 {
@@ -220,7 +221,7 @@ impl FeatureExtractor {
             }
         }
         out.truncate(w);
-        detect(&scratch.hits, title, text)
+        detect(&scratch.hits.totals(), title, text)
     }
 
     fn field(
@@ -238,6 +239,7 @@ impl FeatureExtractor {
             hits,
             numbers,
             number_text,
+            sort: _,
         } = s;
         let mut field = Field {
             fx: self,
@@ -289,7 +291,7 @@ struct Field<'a, N> {
     run: &'a mut Vec<u8>,
     run_words: usize,
     number: &'a mut Vec<u8>,
-    hits: &'a mut [u32; LANGUAGES.len()],
+    hits: &'a mut LanguageHits,
     numbers: &'a mut Vec<(u64, u32, u32)>,
     number_text: &'a mut Vec<u8>,
     out: &'a mut Vec<(u64, f32)>,
@@ -332,7 +334,7 @@ impl<N: FnMut(u64, &[u8])> Field<'_, N> {
         let word = strip_possessive(t);
         let h = xxh3_64_with_seed(word, seed ^ WORD);
         match self.fx.stop.get(h) {
-            Some(langs) => count_languages(self.hits, langs),
+            Some(langs) => self.hits.add(langs),
             None if word.len() >= 3 => {
                 (self.name)(h, word);
                 let w = if fact { self.fact_weight } else { self.weight };
@@ -368,11 +370,29 @@ published posted modified am pm a.m p.m gmt utc et est edt cet bst pst pdt st nd
 /// is not weighed, where a real title weighs
 /// [`StoryConfig::title_weight`](crate::StoryConfig) times the body.
 fn is_dateline(title: &str, tokens: &mut TokenScratch) -> bool {
+    !opens_with_plain_word(title) && every_token_dates(title, tokens)
+}
+
+/// Whether `title` opens with a word that dates nothing, told without
+/// tokenising it (most titles do): a first word of ASCII letters between
+/// ASCII punctuation is the title's first token, or its letters are.
+fn opens_with_plain_word(title: &str) -> bool {
+    let first = title.split_ascii_whitespace().next().unwrap_or_default();
+    let word = first.trim_matches(|c: char| c.is_ascii_punctuation());
+    !word.is_empty()
+        && word.bytes().all(|b| b.is_ascii_alphabetic())
+        && !DATELINE_WORDS
+            .split_ascii_whitespace()
+            .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Whether every token of `title` is a number or a [`DATELINE_WORDS`] word
+/// (and there is one).
+fn every_token_dates(title: &str, tokens: &mut TokenScratch) -> bool {
     let mut words = 0;
     let mut dateline = true;
     for_each_token(title, tokens, |t, _| {
         words += 1;
-        // Most titles fail at their first word: look no further then.
         dateline = dateline
             && (t.iter().any(u8::is_ascii_digit)
                 || DATELINE_WORDS
@@ -382,12 +402,57 @@ fn is_dateline(title: &str, tokens: &mut TokenScratch) -> bool {
     words > 0 && dateline
 }
 
-fn count_languages(hits: &mut [u32; LANGUAGES.len()], langs: u32) {
-    // Every language's bit, without a branch: a loop over the set bits only
-    // mispredicts its end for about every word.
-    for (i, h) in hits.iter_mut().enumerate() {
-        *h += u32::from(langs & (1 << i) != 0);
+/// Stop words met of each language, counted eight languages to a word in
+/// byte lanes: a stop word's languages (one bit each) are spread one byte
+/// of bits at a time into eight lanes of 0 or 1 and added with one addition,
+/// where a counter per language takes an addition per language. The lanes
+/// are emptied into the totals before any can overflow.
+#[derive(Clone, Copy, Debug, Default)]
+struct LanguageHits {
+    lanes: [u64; LANE_WORDS],
+    /// Stop words added since the lanes were last emptied.
+    pending: u32,
+    totals: [u32; LANGUAGES.len()],
+}
+
+const LANE_WORDS: usize = LANGUAGES.len().div_ceil(8);
+
+impl LanguageHits {
+    /// Counts one stop word of languages `langs` (bit `i` for `LANGUAGES[i]`).
+    #[inline]
+    fn add(&mut self, langs: u32) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += spread_bits((langs >> (8 * k)) as u8);
+        }
+        self.pending += 1;
+        if self.pending == u32::from(u8::MAX) {
+            self.empty_lanes();
+        }
     }
+
+    fn empty_lanes(&mut self) {
+        for (i, total) in self.totals.iter_mut().enumerate() {
+            *total += ((self.lanes[i / 8] >> (8 * (i % 8))) & 0xff) as u32;
+        }
+        self.lanes = [0; LANE_WORDS];
+        self.pending = 0;
+    }
+
+    /// The stop words counted of each language.
+    fn totals(&mut self) -> [u32; LANGUAGES.len()] {
+        self.empty_lanes();
+        self.totals
+    }
+}
+
+/// The bits of `b` as eight bytes of 0 or 1, bit `i` in byte `i`.
+#[inline]
+fn spread_bits(b: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Byte i keeps bit i of its copy of b (0 or 2^i); adding 0x7f carries
+    // into the byte's top bit exactly when that bit was set.
+    let kept = (u64::from(b) * ONES) & 0x8040_2010_0804_0201;
+    ((kept + 0x7f7f_7f7f_7f7f_7f7f) >> 7) & ONES
 }
 
 /// The numbers a story document states: two reports about similar events
@@ -559,6 +624,23 @@ fn strip_possessive(t: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn language_hits_count_as_one_counter_per_language(
+            words in proptest::collection::vec(0u32..(1 << LANGUAGES.len()), 0..700),
+        ) {
+            let mut hits = LanguageHits::default();
+            let mut expected = [0u32; LANGUAGES.len()];
+            for &langs in &words {
+                hits.add(langs);
+                for (i, e) in expected.iter_mut().enumerate() {
+                    *e += langs >> i & 1;
+                }
+            }
+            proptest::prop_assert_eq!(hits.totals(), expected);
+        }
+    }
+
     fn keys(title: Option<&str>, text: &str) -> Vec<(u64, f32)> {
         let fx = FeatureExtractor::new(1, 2.0, 2.0);
         let mut out = Vec::new();
@@ -634,6 +716,27 @@ mod tests {
         let tolls = numbers("The quake killed 68; 68 were found later, 31 missing.");
         let other = numbers("The quake killed 51; 51 were found later, 704 missing.");
         assert_eq!(tolls.conflict_kinds(&other), [false, true]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_plain_first_word_shortcut_agrees_with_tokenising(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Friday", "JUNE", "7,", "2013", "a.m.", "(Quake", "quake's", "_on",
+                    "\"Updated\"", "—", "Été", "no\u{a0}more", "'", "at:", "12:30", "-",
+                ]),
+                0..5,
+            ),
+        ) {
+            let title = words.join(" ");
+            let mut tokens = TokenScratch::default();
+            let tokenised = every_token_dates(&title, &mut tokens);
+            proptest::prop_assert_eq!(is_dateline(&title, &mut tokens), tokenised, "{:?}", title);
+            if opens_with_plain_word(&title) {
+                proptest::prop_assert!(!tokenised, "{:?}", title);
+            }
+        }
     }
 
     #[test]

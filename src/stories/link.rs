@@ -126,7 +126,11 @@ pub(crate) type Numbered = Vec<(u32, f32)>;
 /// vector's key order, so the sum is the one [`dot`] gives, to the bit.
 #[derive(Debug)]
 pub(crate) struct DotTable {
-    weights: Vec<f32>,
+    /// Held weights by feature number, as `f64` (each product of two `f32`
+    /// is exact in `f64` either way; held so, a product takes one
+    /// conversion, not two). The length is a power of two, so that a
+    /// number masked to it needs no bounds check.
+    weights: Vec<f64>,
     held: Vec<u32>,
 }
 
@@ -134,27 +138,36 @@ impl DotTable {
     /// A table for vectors of features numbered below `features`.
     pub(crate) fn new(features: usize) -> Self {
         DotTable {
-            weights: vec![0.0; features],
+            weights: vec![0.0; features.next_power_of_two()],
             held: Vec::new(),
         }
     }
 
+    /// The mask that takes a feature number to its place in the table: the
+    /// number itself, for every feature below the table's `features`.
+    #[inline]
+    fn mask(&self) -> usize {
+        self.weights.len() - 1
+    }
+
     /// Holds `v`, replacing the last vector.
     pub(crate) fn load(&mut self, v: &[(u32, f32)]) {
+        let mask = self.mask();
         for &i in &self.held {
-            self.weights[i as usize] = 0.0;
+            self.weights[i as usize & mask] = 0.0;
         }
         self.held.clear();
         for &(i, w) in v {
-            self.weights[i as usize] = w;
+            self.weights[i as usize & mask] = f64::from(w);
             self.held.push(i);
         }
     }
 
     /// The dot product of the held vector with `v`.
     pub(crate) fn dot(&self, v: &[(u32, f32)]) -> f64 {
+        let mask = self.mask();
         v.iter().fold(0.0f64, |s, &(i, w)| {
-            s + f64::from(self.weights[i as usize]) * f64::from(w)
+            s + self.weights[i as usize & mask] * f64::from(w)
         })
     }
 }
