@@ -2,8 +2,9 @@
 //!
 //! Everything that reaches output or disk is hashed with xxh3 and a fixed
 //! seed (see [`SketchConfig::seed`](crate::SketchConfig)); the helpers here
-//! mix and map such hashes, and hash maps whose keys are already uniform
-//! hashes skip hashing them again.
+//! mix and map such hashes, group and sort items by them in linear time
+//! (their top bits are uniform), and hash maps whose keys are already
+//! uniform hashes skip hashing them again.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -53,81 +54,119 @@ pub(crate) fn fast_range(h: u64, n: usize) -> usize {
     (((h >> 32) * n as u64) >> 32) as usize
 }
 
+/// Deals items `0..n` into `2^bits` buckets by the top `bits` bits of their
+/// keys (`key(i)`), keeping their order within a bucket: writes `value(i)`
+/// of each into `out` (`n` long), bucket after bucket, and sets `dir` to
+/// where each bucket starts (`2^bits + 1` entries: bucket `p` is
+/// `out[dir[p]..dir[p + 1]]`). One counting pass and one placing pass: on
+/// uniform keys a linear-time grouping, where a comparison sort takes
+/// `n log n` branches the processor cannot predict. `n` must fit in `u32`.
+pub(crate) fn deal_by_top_bits<V>(
+    n: usize,
+    bits: u32,
+    key: impl Fn(usize) -> u64,
+    value: impl Fn(usize) -> V,
+    dir: &mut Vec<u32>,
+    out: &mut [V],
+) {
+    let bucket = |i: usize| key(i).checked_shr(64 - bits).unwrap_or(0) as usize;
+    dir.clear();
+    dir.resize((1 << bits) + 1, 0);
+    for i in 0..n {
+        dir[bucket(i) + 1] += 1;
+    }
+    let mut sum = 0;
+    for start in dir.iter_mut() {
+        sum += *start;
+        *start = sum;
+    }
+    // Each bucket's next free place, from its start; once all are placed,
+    // each holds its bucket's end, the next bucket's start.
+    for i in 0..n {
+        let at = &mut dir[bucket(i)];
+        out[*at as usize] = value(i);
+        *at += 1;
+    }
+    let buckets = dir.len() - 1;
+    dir.copy_within(..buckets, 1);
+    dir[0] = 0;
+}
+
 /// Buffers [`sort_by_hash`] reuses from call to call.
 #[derive(Debug)]
 pub(crate) struct BucketScratch<T> {
-    ends: Vec<u32>,
+    dir: Vec<u32>,
     moved: Vec<T>,
 }
 
 impl<T> Default for BucketScratch<T> {
     fn default() -> Self {
         BucketScratch {
-            ends: Vec::new(),
+            dir: Vec::new(),
             moved: Vec::new(),
         }
     }
 }
 
 /// Sorts `items` by `key`, a uniform hash (items with equal keys in an
-/// unspecified but deterministic order): one pass deals them into buckets
-/// by the key's top bits, half as many buckets as items or up to as many,
-/// and each bucket, of one to three items mostly, is sorted on its own. Linear on
-/// uniform keys, where a comparison sort takes `n log n` branches the
-/// processor cannot predict; a bucket that crafted keys fill is sorted by
-/// comparison, so never worse than `n log n`.
+/// unspecified but deterministic order): they are dealt into buckets by the
+/// key's top bits ([`deal_by_top_bits`]), half as many buckets as items or
+/// up to as many, and each bucket, of one to three items mostly, is sorted
+/// on its own. Linear on uniform keys; a bucket that crafted keys fill is
+/// sorted by comparison, so never worse than `n log n`.
 pub(crate) fn sort_by_hash<T: Copy>(
     items: &mut [T],
     key: impl Fn(&T) -> u64,
     scratch: &mut BucketScratch<T>,
 ) {
     let n = items.len();
-    if n < 64 {
+    if n < 64 || u32::try_from(n).is_err() {
         items.sort_unstable_by_key(key);
         return;
     }
-    // 2^bits buckets, n / 2 < 2^bits <= n.
-    let bits = n.ilog2();
-    let bucket = |item: &T| (key(item) >> (64 - bits)) as usize;
-    let BucketScratch { ends, moved } = scratch;
-    ends.clear();
-    ends.resize((1 << bits) + 1, 0);
-    for item in items.iter() {
-        ends[bucket(item) + 1] += 1;
-    }
-    let mut sum = 0;
-    for end in ends.iter_mut() {
-        sum += *end;
-        *end = sum;
-    }
-    // Each bucket's next free place, from its start: after the deal, each
-    // holds the bucket's end.
+    let BucketScratch { dir, moved } = scratch;
     moved.clear();
     moved.extend_from_slice(items);
-    for item in moved.iter() {
-        let at = &mut ends[bucket(item)];
-        items[*at as usize] = *item;
-        *at += 1;
-    }
-    let mut start = 0;
-    for &end in &ends[..1 << bits] {
-        let run = &mut items[start..end as usize];
-        match run {
+    // n / 2 < 2^bits <= n.
+    deal_by_top_bits(n, n.ilog2(), |i| key(&moved[i]), |i| moved[i], dir, items);
+    for run in dir.windows(2) {
+        match &mut items[run[0] as usize..run[1] as usize] {
             [] | [_] => {}
             [a, b] => {
                 if key(a) > key(b) {
                     std::mem::swap(a, b);
                 }
             }
-            _ => run.sort_unstable_by_key(&key),
+            bucket => bucket.sort_unstable_by_key(&key),
         }
-        start = end as usize;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn dealing_groups_by_top_bits_in_input_order(
+            keys in proptest::collection::vec(proptest::num::u64::ANY, 0..200),
+            bits in 0u32..6,
+        ) {
+            let mut dir = Vec::new();
+            let mut out = vec![0usize; keys.len()];
+            deal_by_top_bits(keys.len(), bits, |i| keys[i], |i| i, &mut dir, &mut out);
+            // The stable grouping a sort by top bits gives.
+            let top = |i: usize| keys[i].checked_shr(64 - bits).unwrap_or(0);
+            let mut expected: Vec<usize> = (0..keys.len()).collect();
+            expected.sort_by_key(|&i| top(i));
+            proptest::prop_assert_eq!(&out, &expected);
+            proptest::prop_assert_eq!(dir.len(), (1 << bits) + 1);
+            for (p, run) in dir.windows(2).enumerate() {
+                let bucket = &out[run[0] as usize..run[1] as usize];
+                proptest::prop_assert!(bucket.iter().all(|&i| top(i) == p as u64));
+            }
+        }
+    }
 
     proptest::proptest! {
         #[test]

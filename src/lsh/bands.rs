@@ -34,7 +34,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::LshParams;
 use crate::error::{Error, Result};
-use crate::hash::{mix64, KeyHasher};
+use crate::hash::{deal_by_top_bits, mix64, KeyHasher};
 
 /// Key of band `band` of a signature.
 ///
@@ -527,25 +527,21 @@ fn band_groups(params: LshParams, size: usize) -> impl Iterator<Item = std::ops:
 /// bits, and the run directory: the words whose key starts with `p` are
 /// `words[dir[p]..dir[p + 1]]`, in the order of `keys`.
 ///
-/// Band keys are uniform, so one counting pass spreads the words into
-/// runs of about 16: linear time, where a comparison sort of a million words
-/// per band would dominate loading an index.
+/// Band keys are uniform, so dealing the words by their top bits
+/// ([`deal_by_top_bits`]) spreads them into runs of about 16: linear time,
+/// where a comparison sort of a million words per band would dominate
+/// loading an index.
 fn grouped_band(keys: &[u64], bits: u32, tag: impl Fn(usize) -> u32) -> (Vec<u64>, Vec<u32>) {
-    let shift = 64 - bits;
-    let mut dir = vec![0u32; (1 << bits) + 1];
-    for &key in keys {
-        dir[(key >> shift) as usize + 1] += 1;
-    }
-    for p in 1..dir.len() {
-        dir[p] += dir[p - 1];
-    }
-    let mut fill = dir.clone();
     let mut words = vec![0u64; keys.len()];
-    for (i, &key) in keys.iter().enumerate() {
-        let at = &mut fill[(key >> shift) as usize];
-        words[*at as usize] = (key >> 32) << 32 | u64::from(tag(i));
-        *at += 1;
-    }
+    let mut dir = Vec::new();
+    deal_by_top_bits(
+        keys.len(),
+        bits,
+        |i| keys[i],
+        |i| (keys[i] >> 32) << 32 | u64::from(tag(i)),
+        &mut dir,
+        &mut words,
+    );
     (words, dir)
 }
 

@@ -100,6 +100,7 @@ pub(crate) struct FeatureScratch {
     /// their canonical text in `number_text`.
     numbers: Vec<(u64, u32, u32)>,
     number_text: Vec<u8>,
+    /// Buffers for sorting a document's occurrences by key.
     sort: BucketScratch<(u64, f32)>,
 }
 
