@@ -382,9 +382,7 @@ fn opens_with_plain_word(title: &str) -> bool {
     let word = first.trim_matches(|c: char| c.is_ascii_punctuation());
     !word.is_empty()
         && word.bytes().all(|b| b.is_ascii_alphabetic())
-        && !DATELINE_WORDS
-            .split_ascii_whitespace()
-            .any(|w| w.eq_ignore_ascii_case(word))
+        && !is_date_word(word.as_bytes())
 }
 
 /// Whether every token of `title` is a number or a [`DATELINE_WORDS`] word
@@ -394,13 +392,17 @@ fn every_token_dates(title: &str, tokens: &mut TokenScratch) -> bool {
     let mut dateline = true;
     for_each_token(title, tokens, |t, _| {
         words += 1;
-        dateline = dateline
-            && (t.iter().any(u8::is_ascii_digit)
-                || DATELINE_WORDS
-                    .split_ascii_whitespace()
-                    .any(|w| w.as_bytes() == t));
+        dateline = dateline && (t.iter().any(u8::is_ascii_digit) || is_date_word(t));
     });
     words > 0 && dateline
+}
+
+/// Whether `w` is one of the [`DATELINE_WORDS`], in any ASCII case (tokens
+/// come lower-cased; a title's first word as written).
+fn is_date_word(w: &[u8]) -> bool {
+    DATELINE_WORDS
+        .split_ascii_whitespace()
+        .any(|d| d.as_bytes().eq_ignore_ascii_case(w))
 }
 
 /// Stop words met of each language, counted eight languages to a word in

@@ -6,9 +6,8 @@
 vectors (centroids, members' term frequencies) were extracted with entity
 runs at a name's full weight, and its members' top numbers counted decades:
 it loads and continues, mixing the two, so its stories may differ from a
-fresh stream's. Version 5 lacked the stories'
-members and the
-split counter, and is read with every story settled; version 4 also lacked
+fresh stream's. Version 5 lacked the stories' members and the split
+counter, and is read with every story settled; version 4 also lacked
 the window key each feature was last seen at and is read as if every feature
 had been seen last when it was saved; version 2 lacked the index's exact
 sets and is refused): the copy
