@@ -172,12 +172,17 @@ impl DotTable {
     }
 }
 
-/// A merge candidate in the heap: highest average first, then smallest ids.
+/// A merge candidate in the heap: highest average first, then smallest
+/// labels (each cluster's smallest member), so that ties are broken the same
+/// whichever cluster holds the links.
 #[derive(PartialEq)]
 struct Candidate {
     avg: f64,
-    a: u32,
-    b: u32,
+    /// The smaller of the two clusters' labels, then the larger.
+    labels: (u32, u32),
+    /// The two clusters (the members holding their links).
+    x: u32,
+    y: u32,
 }
 
 impl Eq for Candidate {}
@@ -192,16 +197,17 @@ impl Ord for Candidate {
     fn cmp(&self, other: &Self) -> Ordering {
         self.avg
             .total_cmp(&other.avg)
-            .then(other.a.cmp(&self.a))
-            .then(other.b.cmp(&self.b))
+            .then(other.labels.cmp(&self.labels))
+            .then(other.x.cmp(&self.x))
+            .then(other.y.cmp(&self.y))
     }
 }
 
 /// Sparse average-link agglomerative clustering. Returns the label of each
 /// item (smallest index in its cluster) and the number of merges.
 pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
-    // Sum of similarities between clusters, keyed by cluster id (the id of a
-    // merged cluster is the smaller of the two).
+    // Sum of similarities between clusters, keyed by cluster: a cluster is
+    // named by the member holding its links.
     let mut degree = vec![0usize; n];
     for &(a, b, _) in sims {
         degree[a as usize] += 1;
@@ -211,25 +217,42 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
         .into_iter()
         .map(|d| Map::with_capacity_and_hasher(d, Default::default()))
         .collect();
+    // The label of each cluster: its smallest member.
+    let mut label: Vec<u32> = (0..n as u32).collect();
+    let candidate = |label: &[u32], avg: f64, x: u32, y: u32| {
+        let (lx, ly) = (label[x as usize], label[y as usize]);
+        Candidate {
+            avg,
+            labels: (lx.min(ly), lx.max(ly)),
+            x,
+            y,
+        }
+    };
     let mut heap = BinaryHeap::new();
     for &(a, b, s) in sims {
         links[a as usize].insert(b, s);
         links[b as usize].insert(a, s);
         if s >= threshold {
-            heap.push(Candidate { avg: s, a, b });
+            heap.push(candidate(&label, s, a, b));
         }
     }
     let mut size = vec![1u32; n];
     let mut parent: Vec<u32> = (0..n as u32).collect();
     let mut merges = 0;
-    while let Some(Candidate { avg, a, b }) = heap.pop() {
-        if parent[a as usize] != a || parent[b as usize] != b {
+    while let Some(entry) = heap.pop() {
+        let Candidate { avg, x, y, .. } = entry;
+        if parent[x as usize] != x || parent[y as usize] != y {
             continue; // one side was merged away since this entry was pushed
         }
-        let Some(&sum) = links[a as usize].get(&b) else {
+        if candidate(&label, avg, x, y).labels != entry.labels {
+            // A side's label fell since: an entry with the new one was
+            // pushed then.
+            continue;
+        }
+        let Some(&sum) = links[x as usize].get(&y) else {
             continue;
         };
-        let current = sum / (f64::from(size[a as usize]) * f64::from(size[b as usize]));
+        let current = sum / (f64::from(size[x as usize]) * f64::from(size[y as usize]));
         if current != avg {
             // Stale. A pair's average rises only when one side takes in a
             // cluster linked to the other, and an entry with the new value
@@ -237,14 +260,22 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
             // pushed again here, once it comes up: a stale entry is never
             // below the true value, so the heap still pops the best pair.
             if current < avg && current >= threshold {
-                heap.push(Candidate { avg: current, a, b });
+                heap.push(candidate(&label, current, x, y));
             }
             continue;
         }
-        // Merge b into a (a < b, so the label stays the smallest index).
-        let (keep, gone) = (a.min(b), a.max(b));
+        // The cluster with more links takes in the other, whose links are
+        // moved: a large cluster's links are not moved again at every merge
+        // (each link moves about log(size) times, not once per merge).
+        let (keep, gone) = if links[x as usize].len() >= links[y as usize].len() {
+            (x, y)
+        } else {
+            (y, x)
+        };
         parent[gone as usize] = keep;
         size[keep as usize] += size[gone as usize];
+        let relabelled = label[gone as usize] < label[keep as usize];
+        label[keep as usize] = label[keep as usize].min(label[gone as usize]);
         merges += 1;
         let gone_links = std::mem::take(&mut links[gone as usize]);
         links[keep as usize].remove(&gone);
@@ -261,12 +292,19 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
             // The neighbours of `gone` may now be closer to the merged
             // cluster; those of `keep` alone are farther (see above).
             let avg = sum / (f64::from(size[keep as usize]) * f64::from(size[c as usize]));
-            if avg >= threshold {
-                heap.push(Candidate {
-                    avg,
-                    a: keep.min(c),
-                    b: keep.max(c),
-                });
+            if avg >= threshold && !relabelled {
+                heap.push(candidate(&label, avg, keep, c));
+            }
+        }
+        if relabelled {
+            // Every pair of the merged cluster gets an entry with its new
+            // label. A cluster's label falls about log(size) times as it
+            // grows (when it takes in a smaller member than any it has).
+            for (&c, &sum) in &links[keep as usize] {
+                let avg = sum / (f64::from(size[keep as usize]) * f64::from(size[c as usize]));
+                if avg >= threshold {
+                    heap.push(candidate(&label, avg, keep, c));
+                }
             }
         }
     }
@@ -277,7 +315,7 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
             while parent[r as usize] != r {
                 r = parent[r as usize];
             }
-            r
+            label[r as usize]
         })
         .collect();
     (labels, merges)

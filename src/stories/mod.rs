@@ -162,32 +162,28 @@ pub(crate) fn link_components(
         .map(|e| (e.0, e.1))
         .collect();
     let parts = components(n, &strong);
-    // Each pair goes to the component of its ends (when both are in one).
+    // Each pair goes to the component of its ends (when both are in one),
+    // numbered within it: members ascend, so local numbers keep the
+    // document order.
     let mut part_of = vec![u32::MAX; n];
+    let mut local = vec![0u32; n];
     for (p, members) in parts.iter().enumerate() {
-        for &m in members {
+        for (i, &m) in members.iter().enumerate() {
             part_of[m as usize] = p as u32;
+            local[m as usize] = i as u32;
         }
     }
     let mut local_sims: Vec<Vec<(u32, u32, f64)>> = vec![Vec::new(); parts.len()];
     for &(a, b, s) in sims {
         let p = part_of[a as usize];
         if p != u32::MAX && p == part_of[b as usize] {
-            local_sims[p as usize].push((a, b, s));
+            local_sims[p as usize].push((local[a as usize], local[b as usize], s));
         }
     }
     let results: Vec<(Vec<u32>, u64)> = parts
         .par_iter()
         .zip(local_sims)
-        .map(|(members, sims)| {
-            // Members ascend, so local numbers keep the document order.
-            let local = |d: u32| members.binary_search(&d).expect("a member") as u32;
-            let sims: Vec<(u32, u32, f64)> = sims
-                .iter()
-                .map(|&(a, b, s)| (local(a), local(b), s))
-                .collect();
-            average_link(members.len(), &sims, threshold)
-        })
+        .map(|(members, sims)| average_link(members.len(), &sims, threshold))
         .collect();
     let mut labels: Vec<u32> = (0..n as u32).collect();
     let mut merges = 0;
