@@ -15,8 +15,9 @@ use crate::hash::Map;
 use crate::sketch::SignScratch;
 use crate::stories::block::{Blocking, Posting};
 use crate::stories::{
-    conflict_factor, densities, dot, locally_scaled, pair_similarity, profiles_named, scored_pairs,
-    top_terms, Laps, Numbers, Profile, Side, StoryDoc, StoryStats, TimePrior, Vector,
+    conflict_factor, densities, dot_terms, locally_scaled, pair_similarity, profiles_named,
+    scored_pairs, top_terms, Laps, Numbers, PairRule, Profile, Side, StoryDoc, StoryStats,
+    TimePrior, Vector,
 };
 use crate::text::{facts, truncate_to_boundary, Shingler};
 
@@ -70,6 +71,12 @@ pub struct StoryReasons {
     pub representatives: [String; 2],
     /// Cosine similarity of the representatives' TF-IDF vectors.
     pub cosine: f64,
+    /// How many shared features carry the cosine: the square of the sum of
+    /// their products over the sum of the squares.
+    pub carriers: f64,
+    /// What that leaves of the cosine: `carriers / (carriers + evidence)`
+    /// (see [`StoryConfig::evidence`](crate::StoryConfig)).
+    pub evidence_factor: f64,
     /// Days between them, when both are dated.
     pub days_apart: Option<u32>,
     /// The time prior's factor for that span (1 when undated).
@@ -92,7 +99,8 @@ pub struct StoryReasons {
     /// `min(1, density_scale / sqrt(da * db))`.
     pub density_factor: f64,
     /// The story similarity average linkage weighs the pair by: cosine
-    /// times the time, conflict and density factors (0 beyond the horizon).
+    /// times the evidence, time, conflict and density factors (0 beyond the
+    /// horizon).
     pub similarity: f64,
     /// The story threshold.
     pub threshold: f64,
@@ -332,7 +340,8 @@ impl Clusterer {
         let day = |r: usize| articles[r].day().ok().flatten();
         let (da, db) = (day(ra), day(rb));
         let prior = TimePrior::new(cfg);
-        let cosine = dot(va, vb);
+        let terms = dot_terms(va, vb);
+        let cosine = terms.sum;
         let side = |r: usize, vector, day| Side {
             vector,
             day,
@@ -342,7 +351,7 @@ impl Clusterer {
         let similarity = density_factor
             * pair_similarity(
                 &prior,
-                cfg.conflict_penalty,
+                PairRule::new(cfg),
                 side(ra, va, da),
                 side(rb, vb, db),
             );
@@ -412,6 +421,8 @@ impl Clusterer {
             ],
             representatives: [articles[ra].id.clone(), articles[rb].id.clone()],
             cosine,
+            carriers: terms.carriers(),
+            evidence_factor: terms.evidence_factor(cfg.evidence),
             days_apart,
             time_factor: prior.between(da, db),
             number_conflicts: conflicts,

@@ -399,7 +399,7 @@ impl Stages {
         }
         stories::pair_similarity(
             &self.prior,
-            self.config.stories.conflict_penalty,
+            stories::PairRule::new(&self.config.stories),
             side(a),
             side(b),
         )

@@ -209,7 +209,8 @@ fn allsides_roundups_pairwise() {
 /// `explain` reports the similarity average linkage used: each copy
 /// group's story similarity is the mean of its pairs with the story's other
 /// groups (a pair never proposed counting 0), so the pairs `explain` gives
-/// must average to it, local scaling and number conflicts included. Checks
+/// must average to it, the evidence discount, local scaling and number
+/// conflicts included. Checks
 /// stories of two and three groups, at most `limit` of them; returns how
 /// many, and of their pairs how many local scaling discounted and how many
 /// had conflicting numbers.
@@ -231,7 +232,11 @@ fn explained_pairs_agree(
             for j in i + 1..groups.len() {
                 let (a, b) = (groups[i].representative(), groups[j].representative());
                 let s = clusterer.explain(articles, a, b).unwrap().story;
-                let product = s.cosine * s.time_factor * s.conflict_factor * s.density_factor;
+                let product = s.cosine
+                    * s.evidence_factor
+                    * s.time_factor
+                    * s.conflict_factor
+                    * s.density_factor;
                 assert!((product - s.similarity).abs() < 1e-9, "{s:?}");
                 assert_eq!(s.conflicts.len() as u32, s.number_conflicts, "{s:?}");
                 // A pair the blocking never proposed counts 0, and says so.

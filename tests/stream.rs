@@ -201,13 +201,13 @@ fn golden_v2_snapshot_is_refused_with_the_reason() {
 }
 
 #[test]
-fn golden_v7_snapshot_still_loads() {
-    let path = common::manifest().join("tests/data/v7/stream.snap");
+fn golden_v8_snapshot_still_loads() {
+    let path = common::manifest().join("tests/data/v8/stream.snap");
     if std::env::var_os("STORYHASH_WRITE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         golden_stream().save(&path).unwrap();
     }
-    let mut loaded = Stream::load(&path).expect("format version 7 snapshots must stay readable");
+    let mut loaded = Stream::load(&path).expect("format version 8 snapshots must stay readable");
     let mut fresh = golden_stream();
     assert_eq!(loaded.stats(), fresh.stats());
     assert_eq!(loaded.to_bytes(), std::fs::read(&path).unwrap());
@@ -247,6 +247,18 @@ fn older_snapshot_continues(version: u32) {
         let (got, want) = (loaded.add(a).unwrap(), fresh.add(a).unwrap());
         assert_eq!(got.copy, want.copy, "{}", a.id);
     }
+}
+
+/// Version 7 has version 8's bytes, but its stories were built without the
+/// evidence discount, and its stored configuration does not name it: it
+/// loads with the discount off, and goes on as it was built.
+#[test]
+fn golden_v7_snapshot_still_loads() {
+    older_snapshot_continues(7);
+    let path = common::manifest().join("tests/data/v7/stream.snap");
+    let loaded = Stream::load(&path).unwrap();
+    assert_eq!(loaded.config().stories.evidence, 0.0);
+    assert_eq!(golden_stream().config().stories.evidence, 1.5);
 }
 
 /// Version 6 has version 7's bytes, but its story vectors were extracted

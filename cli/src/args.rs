@@ -124,6 +124,11 @@ pub(crate) struct TuneArgs {
     /// Stories: the average-link threshold on story similarity.
     #[arg(long, default_value_t = d().stories.threshold, value_name = "X")]
     pub(crate) story_threshold: f64,
+    /// Stories: the evidence a similarity needs: each pair's cosine is
+    /// scaled by n / (n + X), n being how many shared features carry it (0:
+    /// off).
+    #[arg(long, default_value_t = d().stories.evidence, value_name = "X")]
+    pub(crate) evidence: f64,
     /// Stories: days apart within which two dated articles are not
     /// discounted (one event's own coverage).
     #[arg(long, default_value_t = d().stories.time_grace_days, value_name = "DAYS")]
@@ -171,6 +176,7 @@ impl TuneArgs {
         c.copies.bands = self.bands;
         c.copies.simhash = self.simhash;
         c.stories.threshold = self.story_threshold;
+        c.stories.evidence = self.evidence;
         c.stories.half_life_days = self.half_life;
         c.stories.time_grace_days = self.time_grace;
         c.stories.time_floor = self.time_floor;

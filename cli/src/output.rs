@@ -516,9 +516,16 @@ fn write_explanation(
         .map_or("undated".to_owned(), |d| format!("{d} days apart"));
     writeln!(
         out,
-        "  similarity     cosine {:.3} x time factor {:.3} ({apart}) x conflicts {:.3} x density \
-         {:.3} = {:.3}; threshold {}",
-        s.cosine, s.time_factor, s.conflict_factor, s.density_factor, s.similarity, s.threshold
+        "  similarity     cosine {:.3} x evidence {:.3} ({:.1} features carry it) x time factor {:.3} \
+         ({apart}) x conflicts {:.3} x density {:.3} = {:.3}; threshold {}",
+        s.cosine,
+        s.evidence_factor,
+        s.carriers,
+        s.time_factor,
+        s.conflict_factor,
+        s.density_factor,
+        s.similarity,
+        s.threshold
     )?;
     if !s.conflicts.is_empty() {
         writeln!(out, "  conflicts      {}", s.conflicts.join("; "))?;

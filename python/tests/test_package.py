@@ -74,7 +74,7 @@ def test_errors_are_typed_and_name_the_problem():
 
 def test_config_defaults_and_changes():
     c = storyhash.Config()
-    assert c["stories"]["threshold"] == 0.21 and c["copies"]["jaccard"] == 0.3
+    assert c["stories"]["threshold"] == 0.17 and c["copies"]["jaccard"] == 0.3
     stricter = storyhash.Config(stories={"threshold": 0.5})
     out = storyhash.cluster(read_jsonl(SAMPLE), title="title", date="date", config=stricter)
     assert len(set(out.column("story").to_pylist())) > 11

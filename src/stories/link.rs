@@ -25,9 +25,9 @@ pub(crate) const MAX_CENTROID_TERMS: usize = 1024;
 pub(crate) struct Centroid(pub(crate) Vec<(u64, f32)>);
 
 impl Centroid {
-    /// Dot product with a sparse vector sorted by key.
-    pub(crate) fn dot(&self, v: &[(u64, f32)]) -> f64 {
-        dot(&self.0, v)
+    /// [`dot_terms`] with a sparse vector sorted by key.
+    pub(crate) fn dot_terms(&self, v: &[(u64, f32)]) -> Dot {
+        dot_terms(&self.0, v)
     }
 
     /// Adds a sparse vector sorted by key.
@@ -97,21 +97,70 @@ impl Centroid {
     }
 }
 
-/// Dot product of two sparse vectors sorted by key.
-pub(crate) fn dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
-    let (mut i, mut j, mut s) = (0, 0, 0.0f64);
+/// A dot product of two weighted vectors, with the sum of the squares of
+/// its terms (the products of the shared features' weights): from the two,
+/// how many features carry it ([`Dot::carriers`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Dot {
+    pub(crate) sum: f64,
+    pub(crate) squares: f64,
+}
+
+impl std::ops::Add for Dot {
+    type Output = Dot;
+    fn add(self, other: Dot) -> Dot {
+        Dot {
+            sum: self.sum + other.sum,
+            squares: self.squares + other.squares,
+        }
+    }
+}
+
+impl Dot {
+    /// The effective number of terms that make the product,
+    /// `sum^2 / squares`: `n` for `n` equal terms, near 1 when one term
+    /// outweighs the rest, 0 for none.
+    pub(crate) fn carriers(self) -> f64 {
+        if self.squares > 0.0 {
+            self.sum * self.sum / self.squares
+        } else {
+            0.0
+        }
+    }
+
+    /// The share of the product that `evidence` leaves:
+    /// `carriers / (carriers + evidence)` (1 when `evidence` is 0).
+    pub(crate) fn evidence_factor(self, evidence: f64) -> f64 {
+        let s2 = self.sum * self.sum;
+        if evidence == 0.0 {
+            1.0
+        } else if s2 > 0.0 {
+            s2 / (s2 + evidence * self.squares)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The dot product of two sparse vectors sorted by key, with the squares
+/// of its terms, each summed in key order.
+pub(crate) fn dot_terms(a: &[(u64, f32)], b: &[(u64, f32)]) -> Dot {
+    let (mut i, mut j) = (0, 0);
+    let mut d = Dot::default();
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
             Ordering::Less => i += 1,
             Ordering::Greater => j += 1,
             Ordering::Equal => {
-                s += f64::from(a[i].1) * f64::from(b[j].1);
+                let p = f64::from(a[i].1) * f64::from(b[j].1);
+                d.sum += p;
+                d.squares += p * p;
                 i += 1;
                 j += 1;
             }
         }
     }
-    s
+    d
 }
 
 /// A sparse vector whose features are numbered `0..features` (the batch's
@@ -123,7 +172,7 @@ pub(crate) type Numbered = Vec<(u32, f32)>;
 /// key to compare, where a merge of two sorted lists takes a branch per
 /// entry of both that the processor cannot predict. Every entry adds its
 /// product (`+0.0` for a feature the held vector lacks) in the other
-/// vector's key order, so the sum is the one [`dot`] gives, to the bit.
+/// vector's key order, so the sums are the ones [`dot_terms`] gives, to the bit.
 #[derive(Debug)]
 pub(crate) struct DotTable {
     /// Held weights by feature number, as `f64` (each product of two `f32`
@@ -163,11 +212,17 @@ impl DotTable {
         }
     }
 
-    /// The dot product of the held vector with `v`.
-    pub(crate) fn dot(&self, v: &[(u32, f32)]) -> f64 {
+    /// The dot product of the held vector with `v`, with the squares of
+    /// its terms ([`dot_terms`] to the bit: a feature the held vector lacks
+    /// adds `+0.0` to both sums).
+    pub(crate) fn dot(&self, v: &[(u32, f32)]) -> Dot {
         let mask = self.mask();
-        v.iter().fold(0.0f64, |s, &(i, w)| {
-            s + self.weights[i as usize & mask] * f64::from(w)
+        v.iter().fold(Dot::default(), |d, &(i, w)| {
+            let p = self.weights[i as usize & mask] * f64::from(w);
+            Dot {
+                sum: d.sum + p,
+                squares: d.squares + p * p,
+            }
         })
     }
 }
@@ -346,10 +401,27 @@ mod tests {
             for (a, na) in vectors.iter().zip(&numbered) {
                 table.load(na);
                 for (b, nb) in vectors.iter().zip(&numbered) {
-                    proptest::prop_assert_eq!(table.dot(nb).to_bits(), dot(a, b).to_bits());
+                    let (held, merged) = (table.dot(nb), dot_terms(a, b));
+                    proptest::prop_assert_eq!(held.sum.to_bits(), merged.sum.to_bits());
+                    proptest::prop_assert_eq!(held.squares.to_bits(), merged.squares.to_bits());
                 }
             }
         }
+    }
+
+    #[test]
+    fn evidence_counts_the_features_that_carry_a_product() {
+        let one = dot_terms(&[(1, 0.5), (2, 0.5)], &[(1, 0.8), (3, 0.6)]);
+        assert_eq!(one.carriers(), 1.0);
+        assert_eq!(one.evidence_factor(1.5), 1.0 / 2.5);
+        let v: Vec<(u64, f32)> = (0..4).map(|k| (k, 0.5)).collect();
+        let four = dot_terms(&v, &v);
+        assert_eq!(four.carriers(), 4.0);
+        assert_eq!(four.evidence_factor(1.0), 4.0 / 5.0);
+        // Off, and nothing shared.
+        assert_eq!(one.evidence_factor(0.0), 1.0);
+        let none = dot_terms(&[(1, 1.0)], &[(2, 1.0)]);
+        assert_eq!((none.carriers(), none.evidence_factor(1.5)), (0.0, 0.0));
     }
 
     #[test]
@@ -358,12 +430,13 @@ mod tests {
         c.add(&[(1, 0.6), (3, 0.8)]);
         c.add(&[(2, 1.0), (3, 1.0)]);
         assert_eq!(c.0, vec![(1, 0.6), (2, 1.0), (3, 1.8)]);
-        assert!((c.dot(&[(3, 1.0), (4, 5.0)]) - 1.8).abs() < 1e-6);
+        assert!((c.dot_terms(&[(3, 1.0), (4, 5.0)]).sum - 1.8).abs() < 1e-6);
         // The dot with a sum is the sum of the dots: average linkage in one product.
         let (a, b) = ([(1u64, 0.6f32), (3, 0.8)], [(2u64, 1.0f32), (3, 1.0)]);
         let v = [(1u64, 0.5f32), (3, 0.5)];
-        let direct = Centroid(a.to_vec()).dot(&v) + Centroid(b.to_vec()).dot(&v);
-        assert!((c.dot(&v) - direct).abs() < 1e-6);
+        let direct =
+            Centroid(a.to_vec()).dot_terms(&v).sum + Centroid(b.to_vec()).dot_terms(&v).sum;
+        assert!((c.dot_terms(&v).sum - direct).abs() < 1e-6);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::hash::Map;
 
 pub use features::Numbers;
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
-pub(crate) use link::{average_link, dot, DotTable, Numbered};
+pub(crate) use link::{average_link, dot_terms, Dot, DotTable, Numbered};
 pub(crate) use stopwords::LANGUAGES;
 use weight::weigh_tagged;
 pub(crate) use weight::{
@@ -67,33 +67,52 @@ pub(crate) struct Side<'a> {
 }
 
 /// The similarity of two story documents: the cosine of their vectors,
-/// discounted by the time prior (0 beyond the horizon) and by `penalty`
-/// for each kind of conflict in the numbers they state.
-pub(crate) fn pair_similarity(prior: &TimePrior, penalty: f64, a: Side<'_>, b: Side<'_>) -> f64 {
-    discounted(
-        prior,
-        penalty,
-        (a.day, a.numbers),
-        (b.day, b.numbers),
-        || dot(a.vector, b.vector),
-    )
+/// discounted by how few features carry it (see
+/// [`StoryConfig::evidence`](crate::StoryConfig)), by the time prior (0
+/// beyond the horizon) and by `rule.penalty` for each kind of conflict in
+/// the numbers they state.
+pub(crate) fn pair_similarity(prior: &TimePrior, rule: PairRule, a: Side<'_>, b: Side<'_>) -> f64 {
+    discounted(prior, rule, (a.day, a.numbers), (b.day, b.numbers), || {
+        dot_terms(a.vector, b.vector)
+    })
+}
+
+/// What discounts a pair's cosine besides time: the share taken off for
+/// each kind of conflicting numbers, and the evidence a cosine needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PairRule {
+    pub(crate) penalty: f64,
+    pub(crate) evidence: f64,
+}
+
+impl PairRule {
+    pub(crate) fn new(config: &StoryConfig) -> Self {
+        PairRule {
+            penalty: config.conflict_penalty,
+            evidence: config.evidence,
+        }
+    }
 }
 
 /// As [`pair_similarity`], for documents of `(day, numbers)`, the cosine
 /// worked out by `cosine` (not called beyond the horizon).
 fn discounted(
     prior: &TimePrior,
-    penalty: f64,
+    rule: PairRule,
     a: (Option<Day>, &Numbers),
     b: (Option<Day>, &Numbers),
-    cosine: impl FnOnce() -> f64,
+    cosine: impl FnOnce() -> Dot,
 ) -> f64 {
     if let (Some(x), Some(y), Some(h)) = (a.0, b.0, prior.horizon()) {
         if x.days().abs_diff(y.days()) > h {
             return 0.0;
         }
     }
-    cosine() * prior.between(a.0, b.0) * conflict_factor(penalty, a.1.conflicts(b.1))
+    let d = cosine();
+    d.sum
+        * d.evidence_factor(rule.evidence)
+        * prior.between(a.0, b.0)
+        * conflict_factor(rule.penalty, a.1.conflicts(b.1))
 }
 
 /// What `conflicts` kinds of conflicting numbers leave of a similarity,
@@ -284,6 +303,7 @@ pub(crate) fn scored_pairs(
     stats.candidates = pairs.len() as u64;
     laps.lap("blocking");
     let prior = TimePrior::new(config);
+    let rule = PairRule::new(config);
     let features = profiles
         .par_iter()
         .filter_map(|p| p.numbered.iter().map(|e| e.0 as usize + 1).max())
@@ -301,10 +321,9 @@ pub(crate) fn scored_pairs(
                 table.load(&profiles[a as usize].numbered);
                 run.iter()
                     .filter_map(|&(x, y)| {
-                        let s =
-                            discounted(&prior, config.conflict_penalty, side(x), side(y), || {
-                                table.dot(&profiles[y as usize].numbered)
-                            });
+                        let s = discounted(&prior, rule, side(x), side(y), || {
+                            table.dot(&profiles[y as usize].numbered)
+                        });
                         (s > 0.0).then_some((x, y, s))
                     })
                     .collect::<Vec<_>>()
@@ -548,7 +567,7 @@ mod lee_tests {
         for line in pairs.lines().filter(|l| !l.starts_with("id1")) {
             let f: Vec<&str> = line.split('\t').collect();
             let (a, b) = (index[f[0]], index[f[1]]);
-            ours.push(dot(&vectors[a], &vectors[b]));
+            ours.push(dot_terms(&vectors[a], &vectors[b]).sum);
             human.push(f[2].parse::<f64>().unwrap());
         }
         let rho = spearman(&ours, &human);

@@ -2,7 +2,10 @@
 //! [`persist`](crate::persist): the body of a copy index snapshot followed
 //! by the stream state.
 
-/* Body, format version 7. Version 6 has the same bytes, but its story
+/* Body, format version 8. Version 7 has the same bytes, but its stories
+were built without the evidence discount (`StoryConfig::evidence`; its
+stored configuration does not name it, and it loads with the discount off,
+so it goes on as it was built). Version 6 has the same bytes too, but its story
 vectors (centroids, members' term frequencies) were extracted with entity
 runs at a name's full weight, and its members' top numbers counted decades:
 it loads and continues, mixing the two, so its stories may differ from a
@@ -243,11 +246,11 @@ impl Stream {
     }
 
     /// The snapshot format version this build writes and reads.
-    pub const FORMAT_VERSION: u32 = 7;
+    pub const FORMAT_VERSION: u32 = 8;
 
-    /// Versions it recognises: its own, the three before, and a copy
+    /// Versions it recognises: its own, the four before, and a copy
     /// index's (refused with a clear error: it holds no stream state).
-    const READS: [u32; 5] = [Self::FORMAT_VERSION, 6, 5, 4, CopyIndex::FORMAT_VERSION];
+    const READS: [u32; 6] = [Self::FORMAT_VERSION, 7, 6, 5, 4, CopyIndex::FORMAT_VERSION];
 
     /// The stream as snapshot bytes (the copy index, then the stream state).
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -66,7 +66,7 @@ use crate::error::{Error, Result};
 use crate::hash::Map;
 use crate::index::CopyIndex;
 use crate::sketch::{SignScratch, Sketch};
-use crate::stories::{FeatureExtractor, FeatureScratch, Numbers, TimePrior};
+use crate::stories::{FeatureExtractor, FeatureScratch, Numbers, PairRule, TimePrior};
 use crate::text::truncate_to_boundary;
 
 use crate::stories::{weigh_stream, Vector};
@@ -916,7 +916,7 @@ impl Stream {
             .map(|m| (m.0, std::mem::take(&mut m.2)))
             .collect();
         let cfg = &self.config().stories;
-        let parts = recut(&self.prior, cfg.conflict_penalty, cfg.threshold, &compared)
+        let parts = recut(&self.prior, PairRule::new(cfg), cfg.threshold, &compared)
             .into_iter()
             .map(|p| p.into_iter().map(|i| members[i as usize].0.group).collect())
             .collect();
@@ -994,7 +994,11 @@ impl Stream {
             .into_iter()
             .map(|(s, _)| {
                 let st = &self.stories[s as usize];
-                let avg = st.centroid.dot(&w.shared) / f64::from(st.size)
+                // Scored as the batch scores a pair, the story's members
+                // summed: their cosines, discounted by how few shared
+                // features carry them together.
+                let d = st.centroid.dot_terms(&w.shared);
+                let avg = d.sum * d.evidence_factor(cfg.evidence) / f64::from(st.size)
                     * story::decay(&self.prior, day, st.last_day);
                 (s, avg)
             })
@@ -1018,8 +1022,9 @@ impl Stream {
             .iter()
             .filter(|&&(s, _)| {
                 let o = &self.stories[s as usize];
-                let sum = b.centroid.dot(&o.centroid.0) + o.centroid.dot(&w.shared);
-                let avg = sum / (f64::from(b.size + 1) * f64::from(o.size))
+                let d = b.centroid.dot_terms(&o.centroid.0) + o.centroid.dot_terms(&w.shared);
+                let avg = d.sum * d.evidence_factor(cfg.evidence)
+                    / (f64::from(b.size + 1) * f64::from(o.size))
                     * story::decay(&self.prior, joined_day, o.last_day);
                 avg >= cfg.threshold
             })

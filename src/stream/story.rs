@@ -6,8 +6,8 @@ use super::NO_DAY;
 use crate::article::Day;
 pub(crate) use crate::stories::link::Centroid;
 use crate::stories::{
-    average_link, log_tf, pair_similarity, top_terms, weigh_stream, Numbers, Side, TimePrior,
-    Vector,
+    average_link, log_tf, pair_similarity, top_terms, weigh_stream, Numbers, PairRule, Side,
+    TimePrior, Vector,
 };
 
 /// A story no copy group has joined while this many others were started is
@@ -117,12 +117,12 @@ impl Member {
 }
 
 /// The similarity of two members, each with its vector, as the batch scores
-/// a pair of documents ([`pair_similarity`]): the cosine, the time prior (0
-/// beyond its horizon), and the penalty for each kind of conflict in the
-/// numbers they state.
+/// a pair of documents ([`pair_similarity`]): the cosine, discounted by how
+/// few features carry it, by the time prior (0 beyond its horizon), and by
+/// the penalty for each kind of conflict in the numbers they state.
 fn member_similarity<'a>(
     prior: &TimePrior,
-    penalty: f64,
+    rule: PairRule,
     a: (&'a Member, &'a [(u64, f32)]),
     b: (&'a Member, &'a [(u64, f32)]),
 ) -> f64 {
@@ -132,7 +132,7 @@ fn member_similarity<'a>(
         day: i32::try_from(m.day).ok().map(Day::from_days),
         numbers: &m.numbers,
     };
-    pair_similarity(prior, penalty, side(a), side(b))
+    pair_similarity(prior, rule, side(a), side(b))
 }
 
 /// Average linkage (as the batch clusters) over `members`, each with its
@@ -140,7 +140,7 @@ fn member_similarity<'a>(
 /// `members` in ascending order, the parts in order of their first index.
 pub(crate) fn recut(
     prior: &TimePrior,
-    penalty: f64,
+    rule: PairRule,
     threshold: f64,
     members: &[(&Member, Vector)],
 ) -> Vec<Vec<u32>> {
@@ -148,7 +148,7 @@ pub(crate) fn recut(
     let mut sims = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for (i, a) in members.iter().enumerate() {
         for (j, b) in members.iter().enumerate().skip(i + 1) {
-            let s = member_similarity(prior, penalty, (a.0, &a.1), (b.0, &b.1));
+            let s = member_similarity(prior, rule, (a.0, &a.1), (b.0, &b.1));
             if s > 0.0 {
                 sims.push((i as u32, j as u32, s));
             }
@@ -313,8 +313,13 @@ mod tests {
             numbers: Numbers::default(),
         };
         let v = [(1u64, 1.0f32)];
+        // One feature carries the cosine: no evidence discount, to see time alone.
+        let rule = PairRule {
+            penalty: 0.3,
+            evidence: 0.0,
+        };
         let sim = |a: i64, b: i64| {
-            member_similarity(&prior, 0.3, (&member(a), &v[..]), (&member(b), &v[..]))
+            member_similarity(&prior, rule, (&member(a), &v[..]), (&member(b), &v[..]))
         };
         let h = i64::from(config.horizon_days);
         assert_eq!(sim(0, 0), 1.0);
