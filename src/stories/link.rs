@@ -128,6 +128,12 @@ impl Dot {
         }
     }
 
+    /// The product discounted by the `evidence` it needs:
+    /// `sum * evidence_factor(evidence)`.
+    pub(crate) fn evidenced(self, evidence: f64) -> f64 {
+        self.sum * self.evidence_factor(evidence)
+    }
+
     /// The share of the product that `evidence` leaves:
     /// `carriers / (carriers + evidence)` (1 when `evidence` is 0).
     pub(crate) fn evidence_factor(self, evidence: f64) -> f64 {

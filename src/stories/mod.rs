@@ -108,9 +108,7 @@ fn discounted(
             return 0.0;
         }
     }
-    let d = cosine();
-    d.sum
-        * d.evidence_factor(rule.evidence)
+    cosine().evidenced(rule.evidence)
         * prior.between(a.0, b.0)
         * conflict_factor(rule.penalty, a.1.conflicts(b.1))
 }

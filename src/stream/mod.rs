@@ -998,7 +998,7 @@ impl Stream {
                 // summed: their cosines, discounted by how few shared
                 // features carry them together.
                 let d = st.centroid.dot_terms(&w.shared);
-                let avg = d.sum * d.evidence_factor(cfg.evidence) / f64::from(st.size)
+                let avg = d.evidenced(cfg.evidence) / f64::from(st.size)
                     * story::decay(&self.prior, day, st.last_day);
                 (s, avg)
             })
@@ -1023,8 +1023,7 @@ impl Stream {
             .filter(|&&(s, _)| {
                 let o = &self.stories[s as usize];
                 let d = b.centroid.dot_terms(&o.centroid.0) + o.centroid.dot_terms(&w.shared);
-                let avg = d.sum * d.evidence_factor(cfg.evidence)
-                    / (f64::from(b.size + 1) * f64::from(o.size))
+                let avg = d.evidenced(cfg.evidence) / (f64::from(b.size + 1) * f64::from(o.size))
                     * story::decay(&self.prior, joined_day, o.last_day);
                 avg >= cfg.threshold
             })
