@@ -108,27 +108,35 @@ impl<T> Default for BucketScratch<T> {
     }
 }
 
-/// Sorts `items` by `key`, a uniform hash (items with equal keys in an
-/// unspecified but deterministic order): they are dealt into buckets by the
-/// key's top bits ([`deal_by_top_bits`]), half as many buckets as items or
-/// up to as many, and each bucket, of one to three items mostly, is sorted
-/// on its own. Linear on uniform keys; a bucket that crafted keys fill is
-/// sorted by comparison, so never worse than `n log n`.
-pub(crate) fn sort_by_hash<T: Copy>(
+/// Sorts `items` stably by `key`, whose order starts with `hash(key)`, a
+/// uniform hash: they are dealt into buckets by the hash's top bits
+/// ([`deal_by_top_bits`]), half as many buckets as items or up to as many,
+/// and each bucket, of one to three items mostly, is sorted on its own.
+/// Linear on uniform hashes; a bucket that crafted keys fill is sorted by
+/// comparison, so never worse than `n log n`.
+pub(crate) fn sort_by_hash<T: Copy, K: Ord>(
     items: &mut [T],
-    key: impl Fn(&T) -> u64,
+    key: impl Fn(&T) -> K,
+    hash: impl Fn(&K) -> u64,
     scratch: &mut BucketScratch<T>,
 ) {
     let n = items.len();
     if n < 64 || u32::try_from(n).is_err() {
-        items.sort_unstable_by_key(key);
+        items.sort_by_key(key);
         return;
     }
     let BucketScratch { dir, moved } = scratch;
     moved.clear();
     moved.extend_from_slice(items);
     // n / 2 < 2^bits <= n.
-    deal_by_top_bits(n, n.ilog2(), |i| key(&moved[i]), |i| moved[i], dir, items);
+    deal_by_top_bits(
+        n,
+        n.ilog2(),
+        |i| hash(&key(&moved[i])),
+        |i| moved[i],
+        dir,
+        items,
+    );
     for run in dir.windows(2) {
         match &mut items[run[0] as usize..run[1] as usize] {
             [] | [_] => {}
@@ -137,7 +145,7 @@ pub(crate) fn sort_by_hash<T: Copy>(
                     std::mem::swap(a, b);
                 }
             }
-            bucket => bucket.sort_unstable_by_key(&key),
+            bucket => bucket.sort_by_key(&key),
         }
     }
 }
@@ -170,23 +178,26 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn sort_by_hash_sorts_as_a_comparison_sort_does(
-            keys in proptest::collection::vec(proptest::num::u64::ANY, 0..400),
+        fn sort_by_hash_is_a_stable_sort_by_key(
+            pool in proptest::collection::vec(proptest::num::u64::ANY, 1..40),
+            picks in proptest::collection::vec((0usize..40, -2i32..2), 0..400),
             crowd in 0usize..400,
         ) {
-            // Some keys crowded into one bucket, as crafted input would.
-            let mut items: Vec<(u64, usize)> = keys
+            // Few distinct hashes, each with a few second parts: keys repeat,
+            // and equal keys must keep their order. Some hashes crowded into
+            // one bucket, as crafted input would.
+            let mut items: Vec<(u64, i32, usize)> = picks
                 .iter()
                 .enumerate()
-                .map(|(i, &k)| (if i < crowd { k >> 20 } else { k }, i))
+                .map(|(i, &(t, second))| {
+                    let h = pool[t % pool.len()];
+                    (if i < crowd { h >> 20 } else { h }, second, i)
+                })
                 .collect();
             let mut expected = items.clone();
-            expected.sort_unstable();
+            expected.sort_by_key(|e| (e.0, e.1));
             let mut scratch = BucketScratch::default();
-            sort_by_hash(&mut items, |e| e.0, &mut scratch);
-            // Equal keys may come in any order: compare as sorted by both.
-            proptest::prop_assert!(items.windows(2).all(|w| w[0].0 <= w[1].0));
-            items.sort_unstable();
+            sort_by_hash(&mut items, |e| (e.0, e.1), |k| k.0, &mut scratch);
             proptest::prop_assert_eq!(items, expected);
         }
     }

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use super::weight::TimePrior;
 use crate::article::Day;
 use crate::config::StoryConfig;
-use crate::hash::deal_by_top_bits;
+use crate::hash::{sort_by_hash, BucketScratch};
 
 /// The time bucket of undated documents.
 pub const UNDATED: i32 = i32::MIN;
@@ -214,28 +214,14 @@ pub(crate) fn candidate_pairs(
 
 /// Groups `postings` by key, each key's in the order given (postings are
 /// made document by document, so each key's members stay in document
-/// order). Terms are uniform hashes: the postings are dealt by the term's
-/// top bits ([`deal_by_top_bits`]) and each bucket, of a few postings
-/// mostly, is put in key order on its own (stably).
+/// order). Terms are uniform hashes ([`sort_by_hash`]).
 fn group_by_key(postings: &mut [Posting]) {
-    let n = postings.len();
-    if n < 64 || u32::try_from(n).is_err() {
-        postings.sort_by_key(Posting::key);
-        return;
-    }
-    let dealt = postings.to_vec();
-    let mut dir = Vec::new();
-    deal_by_top_bits(
-        n,
-        n.ilog2(),
-        |i| dealt[i].term,
-        |i| dealt[i],
-        &mut dir,
+    sort_by_hash(
         postings,
+        Posting::key,
+        |k| k.0,
+        &mut BucketScratch::default(),
     );
-    for run in dir.windows(2) {
-        postings[run[0] as usize..run[1] as usize].sort_by_key(Posting::key);
-    }
 }
 
 #[cfg(test)]
@@ -277,30 +263,6 @@ mod tests {
             let days: Vec<Option<Day>> = docs.iter().map(|d| d.1.map(Day::from_days)).collect();
             let (pairs, _) = candidate_pairs(&blocking, &terms, &days);
             proptest::prop_assert_eq!(pairs, by_keys(&blocking, &terms, &days));
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn grouping_by_key_is_a_stable_sort_by_key(
-            pool in proptest::collection::vec(proptest::num::u64::ANY, 1..40),
-            picks in proptest::collection::vec((0usize..40, -2i32..2, proptest::bool::ANY), 0..400),
-        ) {
-            // Few distinct uniform terms and buckets: keys repeat, as they do.
-            let mut postings: Vec<Posting> = picks
-                .iter()
-                .enumerate()
-                .map(|(doc, &(t, bucket, home))| Posting {
-                    term: pool[t % pool.len()],
-                    bucket,
-                    doc: doc as u64,
-                    home,
-                })
-                .collect();
-            let mut expected = postings.clone();
-            expected.sort_by_key(Posting::key);
-            group_by_key(&mut postings);
-            proptest::prop_assert_eq!(postings, expected);
         }
     }
 

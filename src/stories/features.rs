@@ -211,7 +211,7 @@ impl FeatureExtractor {
             self.field(t, self.title_weight, scratch, out, &mut name);
         }
         self.field(text, 1.0, scratch, out, &mut name);
-        sort_by_hash(out, |e| e.0, &mut scratch.sort);
+        sort_by_hash(out, |e| e.0, |&k| k, &mut scratch.sort);
         let mut w = 0;
         for r in 0..out.len() {
             if w > 0 && out[w - 1].0 == out[r].0 {
