@@ -100,13 +100,8 @@ pub(crate) fn read_body<R: Read>(src: &mut Source<'_, R>) -> Result<Owned> {
     }
     let header: Header =
         postcard::from_bytes(src.read(header_len)?).map_err(|e| corrupt(format!("header: {e}")))?;
-    let mut config: Config = serde_json::from_slice(&header.config)
+    let config: Config = serde_json::from_slice(&header.config)
         .map_err(|e| corrupt(format!("stored configuration: {e}")))?;
-    if !stores_evidence(&header.config) {
-        // Made before the evidence discount: the stories it holds were
-        // built without it, and go on so.
-        config.stories.evidence = 0.0;
-    }
     if header.normalizer != NORMALIZER_VERSION {
         return Err(Error::SnapshotMismatch(format!(
             "made with normaliser version {}, this build has {NORMALIZER_VERSION}",
@@ -251,12 +246,4 @@ impl CopyIndex {
         require_config(index.config(), config)?;
         Ok(index)
     }
-}
-
-/// Whether a stored configuration (JSON) names `stories.evidence`: one
-/// stored before the field existed does not, and means it off.
-fn stores_evidence(config: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(config)
-        .ok()
-        .is_some_and(|v| v.get("stories").and_then(|s| s.get("evidence")).is_some())
 }

@@ -3,9 +3,9 @@
 //! by the stream state.
 
 /* Body, format version 8. Version 7 has the same bytes, but its stories
-were built without the evidence discount (`StoryConfig::evidence`; its
-stored configuration does not name it, and it loads with the discount off,
-so it goes on as it was built). Version 6 has the same bytes too, but its story
+were built without the evidence discount (`StoryConfig::evidence`), and it
+loads with the discount off, so it goes on as it was built (as do the older
+versions). Version 6 has the same bytes too, but its story
 vectors (centroids, members' term frequencies) were extracted with entity
 runs at a name's full weight, and its members' top numbers counted decades:
 it loads and continues, mixing the two, so its stories may differ from a
@@ -316,7 +316,13 @@ fn read_stream<R: std::io::Read>(src: &mut Source<'_, R>, version: u32) -> Resul
             "a copy index snapshot holds no stream state".to_owned(),
         ));
     }
-    let index = CopyIndex::from_parts(read_body(src)?)?;
+    let mut body = read_body(src)?;
+    if version <= 7 {
+        // Made before the evidence discount: its stories were built without
+        // it, and go on so.
+        body.config.stories.evidence = 0.0;
+    }
+    let index = CopyIndex::from_parts(body)?;
     let len = u64::from_le_bytes(src.read(8)?.try_into().expect("8 bytes"));
     if len != src.left() {
         return Err(corrupt(format!(
