@@ -109,6 +109,15 @@ impl Blocking {
         }
     }
 
+    /// How many buckets [`postings`](Self::postings) posts each term of a
+    /// document of `day` under.
+    pub(crate) fn buckets_of(&self, day: Option<Day>) -> usize {
+        match (day, self.width) {
+            (Some(_), Some(_)) => 3,
+            _ => 1,
+        }
+    }
+
     /// Whether a key's members are few enough to give pairs.
     pub(crate) fn expands(&self, members: usize) -> bool {
         members <= self.cap
@@ -148,17 +157,24 @@ pub(crate) fn candidate_pairs(
     terms: &[Vec<u64>],
     days: &[Option<Day>],
 ) -> (Vec<(u32, u32)>, u64) {
-    let mut postings: Vec<Posting> = Vec::new();
+    let mut postings: Vec<Posting> = Vec::with_capacity(
+        terms
+            .iter()
+            .zip(days)
+            .map(|(t, &day)| t.len() * blocking.buckets_of(day))
+            .sum(),
+    );
     for (d, (t, &day)) in terms.iter().zip(days).enumerate() {
         blocking.postings(d as u64, t, day, &mut postings);
     }
     group_by_key(&mut postings);
     // Each expanded key's members, `doc << 1 | home`, in document order (a
     // quarter of a posting's size: the counting below reads them over and
-    // over), and each document's usable keys: (key number, at home).
+    // over), and each document's usable keys (key number, at home), all in
+    // one array: document `d`'s are `keys[key_starts[d]..key_starts[d + 1]]`.
     let mut members: Vec<u64> = Vec::new();
-    let mut keys_of: Vec<Vec<(u32, bool)>> = vec![Vec::new(); terms.len()];
     let mut lists: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut key_starts = vec![0usize; terms.len() + 1];
     let mut skipped = 0;
     for run in postings.chunk_by(|a, b| a.key() == b.key()) {
         if !blocking.expands(run.len()) {
@@ -170,25 +186,36 @@ pub(crate) fn candidate_pairs(
         }
         let start = members.len();
         for p in run {
-            keys_of[p.doc as usize].push((lists.len() as u32, p.home));
+            key_starts[p.doc as usize + 1] += 1;
             members.push(p.doc << 1 | u64::from(p.home));
         }
         lists.push(start..members.len());
     }
     drop(postings);
+    for d in 0..terms.len() {
+        key_starts[d + 1] += key_starts[d];
+    }
+    // Each document's next free place, then its keys in key order.
+    let mut next = key_starts.clone();
+    let mut keys = vec![(0u32, false); members.len()];
+    for (key, list) in lists.iter().enumerate() {
+        for &m in &members[list.clone()] {
+            let at = &mut next[(m >> 1) as usize];
+            keys[*at] = (key as u32, m & 1 == 1);
+            *at += 1;
+        }
+    }
     let min_shared = blocking.min_shared as u32;
     // A document's later partners are counted in one array per thread (the
     // keys they share), not gathered and sorted: the lists hold up to `cap`
     // documents each and most partners share one key only.
     let scratch = || (vec![0u32; terms.len()], Vec::new());
-    let pairs = keys_of
-        .par_iter()
-        .enumerate()
-        .map_init(scratch, |(shared, met), (d, keys)| {
-            let d = d as u64;
-            for &(key, home) in keys {
+    let pairs = (0..terms.len())
+        .into_par_iter()
+        .map_init(scratch, |(shared, met), d| {
+            for &(key, home) in &keys[key_starts[d]..key_starts[d + 1]] {
                 let list = &members[lists[key as usize].clone()];
-                for &o in &list[list.partition_point(|&o| o >> 1 <= d)..] {
+                for &o in &list[list.partition_point(|&o| o >> 1 <= d as u64)..] {
                     if home || o & 1 == 1 {
                         let count = &mut shared[(o >> 1) as usize];
                         if *count == 0 {
