@@ -10,6 +10,7 @@
 //! largest term), so clusters never cross the components of the graph of
 //! such pairs, and each component is clustered on its own.
 
+use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
@@ -268,16 +269,36 @@ impl Ord for Candidate {
 /// item (smallest index in its cluster) and the number of merges.
 pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
     // Sum of similarities between clusters, keyed by cluster: a cluster is
-    // named by the member holding its links.
-    let mut degree = vec![0usize; n];
+    // named by the member holding its links. Each item's pairs are gathered
+    // (in the order of `sims`) and its map built from them, items in parallel.
+    let mut starts = vec![0usize; n + 1];
     for &(a, b, _) in sims {
-        degree[a as usize] += 1;
-        degree[b as usize] += 1;
+        starts[a as usize + 1] += 1;
+        starts[b as usize + 1] += 1;
     }
-    let mut links: Vec<Map<u32, f64>> = degree
-        .into_iter()
-        .map(|d| Map::with_capacity_and_hasher(d, Default::default()))
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut ends = vec![(0u32, 0f64); starts[n]];
+    for &(a, b, s) in sims {
+        for (x, y) in [(a, b), (b, a)] {
+            ends[next[x as usize]] = (y, s);
+            next[x as usize] += 1;
+        }
+    }
+    drop(next);
+    let mut links: Vec<Map<u32, f64>> = (0..n)
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|x| {
+            let pairs = &ends[starts[x]..starts[x + 1]];
+            let mut map = Map::with_capacity_and_hasher(pairs.len(), Default::default());
+            map.extend(pairs.iter().copied());
+            map
+        })
         .collect();
+    drop(ends);
     // The label of each cluster: its smallest member.
     let mut label: Vec<u32> = (0..n as u32).collect();
     let candidate = |label: &[u32], avg: f64, x: u32, y: u32| {
@@ -289,14 +310,12 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
             y,
         }
     };
-    let mut heap = BinaryHeap::new();
-    for &(a, b, s) in sims {
-        links[a as usize].insert(b, s);
-        links[b as usize].insert(a, s);
-        if s >= threshold {
-            heap.push(candidate(&label, s, a, b));
-        }
-    }
+    // Built whole (the pop order is the entries' total order, however built).
+    let mut heap: BinaryHeap<Candidate> = sims
+        .iter()
+        .filter(|e| e.2 >= threshold)
+        .map(|&(a, b, s)| candidate(&label, s, a, b))
+        .collect();
     let mut size = vec![1u32; n];
     let mut parent: Vec<u32> = (0..n as u32).collect();
     let mut merges = 0;
