@@ -265,40 +265,58 @@ impl Ord for Candidate {
     }
 }
 
+/// The pairs of each item of `0..n`, as `(other item, similarity)`, in one
+/// array: gathered in two counting passes, not pushed to a `Vec` per item.
+pub(crate) struct PairsByItem {
+    /// Item `x`'s pairs are `ends[starts[x]..starts[x + 1]]`.
+    starts: Vec<usize>,
+    ends: Vec<(u32, f64)>,
+}
+
+impl PairsByItem {
+    /// Each pair `(a, b, s)` of `sims` as `(b, s)` for `a` and `(a, s)` for
+    /// `b`, each item's in the order of `sims`.
+    pub(crate) fn new(n: usize, sims: &[(u32, u32, f64)]) -> Self {
+        let mut starts = vec![0usize; n + 1];
+        for &(a, b, _) in sims {
+            starts[a as usize + 1] += 1;
+            starts[b as usize + 1] += 1;
+        }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut ends = vec![(0u32, 0f64); starts[n]];
+        for &(a, b, s) in sims {
+            for (x, y) in [(a, b), (b, a)] {
+                ends[next[x as usize]] = (y, s);
+                next[x as usize] += 1;
+            }
+        }
+        PairsByItem { starts, ends }
+    }
+
+    /// `f` of each item's pairs, items in parallel.
+    pub(crate) fn map<T: Send>(&self, f: impl Fn(&[(u32, f64)]) -> T + Sync) -> Vec<T> {
+        (0..self.starts.len() - 1)
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|x| f(&self.ends[self.starts[x]..self.starts[x + 1]]))
+            .collect()
+    }
+}
+
 /// Sparse average-link agglomerative clustering. Returns the label of each
 /// item (smallest index in its cluster) and the number of merges.
 pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
     // Sum of similarities between clusters, keyed by cluster: a cluster is
-    // named by the member holding its links. Each item's pairs are gathered
-    // (in the order of `sims`) and its map built from them, items in parallel.
-    let mut starts = vec![0usize; n + 1];
-    for &(a, b, _) in sims {
-        starts[a as usize + 1] += 1;
-        starts[b as usize + 1] += 1;
-    }
-    for i in 0..n {
-        starts[i + 1] += starts[i];
-    }
-    let mut next = starts.clone();
-    let mut ends = vec![(0u32, 0f64); starts[n]];
-    for &(a, b, s) in sims {
-        for (x, y) in [(a, b), (b, a)] {
-            ends[next[x as usize]] = (y, s);
-            next[x as usize] += 1;
-        }
-    }
-    drop(next);
-    let mut links: Vec<Map<u32, f64>> = (0..n)
-        .into_par_iter()
-        .with_min_len(1024)
-        .map(|x| {
-            let pairs = &ends[starts[x]..starts[x + 1]];
-            let mut map = Map::with_capacity_and_hasher(pairs.len(), Default::default());
-            map.extend(pairs.iter().copied());
-            map
-        })
-        .collect();
-    drop(ends);
+    // named by the member holding its links. Each item's map is built from
+    // its pairs (in the order of `sims`), items in parallel.
+    let mut links: Vec<Map<u32, f64>> = PairsByItem::new(n, sims).map(|pairs| {
+        let mut map = Map::with_capacity_and_hasher(pairs.len(), Default::default());
+        map.extend(pairs.iter().copied());
+        map
+    });
     // The label of each cluster: its smallest member.
     let mut label: Vec<u32> = (0..n as u32).collect();
     let candidate = |label: &[u32], avg: f64, x: u32, y: u32| {

@@ -25,7 +25,7 @@ use crate::hash::Map;
 
 pub use features::Numbers;
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
-pub(crate) use link::{average_link, dot_terms, Dot, DotTable, Numbered};
+pub(crate) use link::{average_link, dot_terms, Dot, DotTable, Numbered, PairsByItem};
 pub(crate) use stopwords::LANGUAGES;
 use weight::weigh_tagged;
 pub(crate) use weight::{
@@ -125,15 +125,10 @@ pub(crate) fn densities(n: usize, sims: &[(u32, u32, f64)], rank: usize) -> Vec<
     if rank == 0 {
         return vec![0.0; n];
     }
-    let mut by_doc: Vec<Vec<f64>> = vec![Vec::new(); n];
-    for &(a, b, s) in sims {
-        by_doc[a as usize].push(s);
-        by_doc[b as usize].push(s);
-    }
-    by_doc
-        .into_par_iter()
-        .map(|mut v| density(&mut v, rank))
-        .collect()
+    PairsByItem::new(n, sims).map(|pairs| {
+        let mut v: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        density(&mut v, rank)
+    })
 }
 
 /// The `rank`-th highest of `sims` (reordering them), 0 when there are fewer.
