@@ -10,9 +10,10 @@
 //! largest term), so clusters never cross the components of the graph of
 //! such pairs, and each component is clustered on its own.
 
-use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
 
 use crate::hash::Map;
 
