@@ -176,7 +176,10 @@ fn fold_str(text: &str, out: &mut String, lower: bool) {
             i += run;
             continue;
         }
-        let c = text[i..].chars().next().expect("a character starts here");
+        // Not printable ASCII: a character starts here.
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
         folder.push(c);
         i += c.len_utf8();
     }
