@@ -119,6 +119,16 @@ impl std::ops::Add for Dot {
 }
 
 impl Dot {
+    /// The product with one more term `p` added (to the sum, and its
+    /// square to the squares): the one way both dot products accumulate.
+    #[inline]
+    fn with_term(self, p: f64) -> Dot {
+        Dot {
+            sum: self.sum + p,
+            squares: self.squares + p * p,
+        }
+    }
+
     /// The effective number of terms that make the product,
     /// `sum^2 / squares`: `n` for `n` equal terms, near 1 when one term
     /// outweighs the rest, 0 for none.
@@ -160,9 +170,7 @@ pub(crate) fn dot_terms(a: &[(u64, f32)], b: &[(u64, f32)]) -> Dot {
             Ordering::Less => i += 1,
             Ordering::Greater => j += 1,
             Ordering::Equal => {
-                let p = f64::from(a[i].1) * f64::from(b[j].1);
-                d.sum += p;
-                d.squares += p * p;
+                d = d.with_term(f64::from(a[i].1) * f64::from(b[j].1));
                 i += 1;
                 j += 1;
             }
@@ -226,11 +234,7 @@ impl DotTable {
     pub(crate) fn dot(&self, v: &[(u32, f32)]) -> Dot {
         let mask = self.mask();
         v.iter().fold(Dot::default(), |d, &(i, w)| {
-            let p = self.weights[i as usize & mask] * f64::from(w);
-            Dot {
-                sum: d.sum + p,
-                squares: d.squares + p * p,
-            }
+            d.with_term(self.weights[i as usize & mask] * f64::from(w))
         })
     }
 }
