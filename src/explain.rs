@@ -15,9 +15,9 @@ use crate::hash::Map;
 use crate::sketch::SignScratch;
 use crate::stories::block::{Blocking, Posting};
 use crate::stories::{
-    conflict_factor, densities, dot_terms, locally_scaled, pair_similarity, profiles_named,
-    scored_pairs, top_terms, Laps, Numbers, PairRule, Profile, Side, StoryDoc, StoryStats,
-    TimePrior, Vector,
+    conflict_factor, densities, discounted, dot_terms, locally_scaled, profiles_named,
+    scored_pairs, top_terms, Laps, Numbers, PairRule, Profile, StoryDoc, StoryStats, TimePrior,
+    Vector,
 };
 use crate::text::{facts, truncate_to_boundary, Shingler};
 
@@ -342,20 +342,10 @@ impl Clusterer {
         let prior = TimePrior::new(cfg);
         let terms = dot_terms(va, vb);
         let cosine = terms.sum;
-        let side = |r: usize, vector, day| Side {
-            vector,
-            day,
-            numbers: &named.numbers[&r],
-        };
         let density_factor = locally_scaled(1.0, densities[0], densities[1], cfg.density_scale);
-        let similarity = density_factor
-            * pair_similarity(
-                &prior,
-                PairRule::new(cfg),
-                side(ra, va, da),
-                side(rb, vb, db),
-            );
         let (na, nb) = (&named.numbers[&ra], &named.numbers[&rb]);
+        let similarity =
+            density_factor * discounted(&prior, PairRule::new(cfg), (da, na), (db, nb), || terms);
         let numbers = |n: &Numbers| {
             let top: Vec<&str> = n
                 .top()

@@ -90,31 +90,34 @@ impl Blocking {
         day: Option<Day>,
         out: &mut Vec<Posting>,
     ) {
-        let post = |bucket, home, out: &mut Vec<Posting>| {
+        let (buckets, count) = self.buckets(day);
+        for &(bucket, home) in &buckets[..count] {
             out.extend(terms.iter().map(|&term| Posting {
                 term,
                 bucket,
                 doc,
                 home,
-            }))
-        };
-        match (day, self.width) {
-            (Some(day), Some(width)) => {
-                let bucket = day.days().div_euclid(width as i32);
-                post(bucket, true, out);
-                post(bucket - 1, false, out);
-                post(UNDATED, false, out);
-            }
-            _ => post(UNDATED, true, out),
+            }));
         }
     }
 
     /// How many buckets [`postings`](Self::postings) posts each term of a
     /// document of `day` under.
     pub(crate) fn buckets_of(&self, day: Option<Day>) -> usize {
+        self.buckets(day).1
+    }
+
+    /// The buckets a document of `day` is posted under, as `(bucket, home)`:
+    /// the first `count` of the array. A dated document (with a time
+    /// horizon) is at home in its own time bucket and visits the one before
+    /// and the undated one; any other is at home with the undated.
+    fn buckets(&self, day: Option<Day>) -> ([(i32, bool); 3], usize) {
         match (day, self.width) {
-            (Some(_), Some(_)) => 3,
-            _ => 1,
+            (Some(day), Some(width)) => {
+                let bucket = day.days().div_euclid(width as i32);
+                ([(bucket, true), (bucket - 1, false), (UNDATED, false)], 3)
+            }
+            _ => ([(UNDATED, true), (UNDATED, false), (UNDATED, false)], 1),
         }
     }
 
@@ -260,7 +263,10 @@ mod tests {
     fn by_keys(blocking: &Blocking, terms: &[Vec<u64>], days: &[Option<Day>]) -> Vec<(u32, u32)> {
         let mut postings = Vec::new();
         for (d, (t, &day)) in terms.iter().zip(days).enumerate() {
+            let before = postings.len();
             blocking.postings(d as u64, t, day, &mut postings);
+            // The count the document-by-document way reserves for.
+            assert_eq!(postings.len() - before, t.len() * blocking.buckets_of(day));
         }
         postings.sort_unstable();
         let mut pairs = Vec::new();

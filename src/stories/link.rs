@@ -303,10 +303,22 @@ impl PairsByItem {
 
     /// `f` of each item's pairs, items in parallel.
     pub(crate) fn map<T: Send>(&self, f: impl Fn(&[(u32, f64)]) -> T + Sync) -> Vec<T> {
+        self.map_init(|| (), |(), pairs| f(pairs))
+    }
+
+    /// `f` of each item's pairs, items in parallel, with a scratch value
+    /// that `init` makes for each of rayon's work splits, not for each item.
+    pub(crate) fn map_init<S, T: Send>(
+        &self,
+        init: impl Fn() -> S + Sync + Send,
+        f: impl Fn(&mut S, &[(u32, f64)]) -> T + Sync + Send,
+    ) -> Vec<T> {
         (0..self.starts.len() - 1)
             .into_par_iter()
             .with_min_len(1024)
-            .map(|x| f(&self.ends[self.starts[x]..self.starts[x + 1]]))
+            .map_init(init, |s, x| {
+                f(s, &self.ends[self.starts[x]..self.starts[x + 1]])
+            })
             .collect()
     }
 }

@@ -96,7 +96,7 @@ impl PairRule {
 
 /// As [`pair_similarity`], for documents of `(day, numbers)`, the cosine
 /// worked out by `cosine` (not called beyond the horizon).
-fn discounted(
+pub(crate) fn discounted(
     prior: &TimePrior,
     rule: PairRule,
     a: (Option<Day>, &Numbers),
@@ -125,9 +125,10 @@ pub(crate) fn densities(n: usize, sims: &[(u32, u32, f64)], rank: usize) -> Vec<
     if rank == 0 {
         return vec![0.0; n];
     }
-    PairsByItem::new(n, sims).map(|pairs| {
-        let mut v: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-        density(&mut v, rank)
+    PairsByItem::new(n, sims).map_init(Vec::new, |v: &mut Vec<f64>, pairs| {
+        v.clear();
+        v.extend(pairs.iter().map(|p| p.1));
+        density(v, rank)
     })
 }
 
