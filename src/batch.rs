@@ -11,9 +11,10 @@ use crate::clustering::{Clustering, Placement, Report};
 use crate::config::Config;
 use crate::copies::{find_copy_groups, find_copy_groups_simhash, CopyGroups};
 use crate::error::{Error, Result};
+use crate::hash::Map;
 use crate::lsh::LshParams;
 use crate::sketch::{MinHasher, SimHasher, Sketches, FACT_SAMPLE};
-use crate::stages::{sign, Signed};
+use crate::stages::{sign, Earlier, Signed};
 use crate::stories::{cluster_stories, StoryDoc};
 use crate::text::{truncate_to_boundary, ShingleScratch};
 
@@ -169,6 +170,7 @@ impl Clusterer {
                 sketches: Sketches::new(self.signer.num_perm()),
                 ..Signed::default()
             },
+            seen: Map::default(),
         }
     }
 
@@ -232,6 +234,7 @@ impl Clusterer {
                                 (i as u64, a.text(), a.date())
                             },
                             progress,
+                            None,
                         )
                         .map_err(|e| e.map_index(|i| order[i] as usize))?;
                         report.stage("sign", start);
@@ -439,6 +442,9 @@ pub struct Batch<'c> {
     /// The MinHash signatures of the articles, in input order (none with
     /// SimHash, whose fingerprints are made at the end).
     signed: Signed,
+    /// The number of each distinct text in `signed`, by content hash: a text
+    /// pushed again is not signed again.
+    seen: Map<u128, u32>,
 }
 
 impl Batch<'_> {
@@ -458,6 +464,10 @@ impl Batch<'_> {
                 articles.len(),
                 |i| ((start + i) as u64, articles[i].text(), articles[i].date()),
                 &(),
+                Some(Earlier {
+                    sketches: &self.signed.sketches,
+                    seen: &mut self.seen,
+                }),
             )
             .map_err(|e| e.map_index(|i| start + i))?;
             self.signed.append(signed);

@@ -35,6 +35,8 @@
 //! partitions, in random order, and compares with `Clusterer::cluster`
 //! exactly.
 
+use std::collections::hash_map::Entry;
+
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -42,6 +44,7 @@ use crate::article::Day;
 use crate::config::Config;
 use crate::copies::{self, Verdict, Verifier};
 use crate::error::{Error, Result};
+use crate::hash::Map;
 use crate::sketch::{permute_rows, MinHasher, SignScratch, SketchRef, Sketches, FACT_SAMPLE};
 use crate::stories::block::{pairs_of_key, Blocking};
 use crate::stories::{self, FeatureExtractor, FeatureScratch, TimePrior};
@@ -250,6 +253,7 @@ impl Stages {
             docs.len(),
             |i| (docs[i].doc, docs[i].text, docs[i].date),
             &(),
+            None,
         )
     }
 
@@ -536,18 +540,69 @@ pub fn components(edges: &[(u64, u64)]) -> Vec<(u64, u64)> {
     out
 }
 
+/// Texts signed before, for [`sign`] to copy a repeat's sketch from
+/// instead of signing it again: their sketches, and the number of each
+/// content hash among them.
+pub(crate) struct Earlier<'a> {
+    pub(crate) sketches: &'a Sketches,
+    pub(crate) seen: &'a mut Map<u128, u32>,
+}
+
+/// Where a document's sketch comes from when its text was signed before.
+#[derive(Clone, Copy)]
+enum Repeat {
+    /// Not a repeat: signed.
+    No,
+    /// The text of an earlier document of this call.
+    Here(u32),
+    /// The text of a document of [`Earlier`].
+    Earlier(u32),
+}
+
 /// Signs `n` documents, `get(i)` giving the `i`-th `(doc, text, date)`,
 /// telling `progress` of each one done.
+///
+/// A text within the size limit that repeats one signed before (in this
+/// call, or in `earlier`, which then learns the new texts) is not signed
+/// again: signing is a function of the text, so its sketch is copied.
+/// Syndicated news repeats whole texts often (wire copy republished as
+/// it is).
 pub(crate) fn sign<'a>(
     signer: &MinHasher,
     limit: usize,
     n: usize,
     get: impl Fn(usize) -> (u64, &'a str, Option<&'a str>) + Sync,
     progress: &dyn crate::batch::Progress,
+    mut earlier: Option<Earlier<'_>>,
 ) -> Result<Signed> {
+    let content: Vec<u128> = (0..n)
+        .into_par_iter()
+        .map(|i| xxh3_128(truncate_to_boundary(get(i).1, limit).as_bytes()))
+        .collect();
+    // A text over the limit is not matched: how it is signed (truncated or
+    // refused) is its own.
+    let mut here: Map<u128, u32> = Map::default();
+    let repeat: Vec<Repeat> = (0..n)
+        .map(|i| {
+            let c = content[i];
+            if get(i).1.len() > limit {
+                return Repeat::No;
+            }
+            if let Some(&d) = earlier.as_ref().and_then(|e| e.seen.get(&c)) {
+                return Repeat::Earlier(d);
+            }
+            match here.entry(c) {
+                Entry::Occupied(e) => Repeat::Here(*e.get()),
+                Entry::Vacant(e) => {
+                    e.insert(i as u32);
+                    Repeat::No
+                }
+            }
+        })
+        .collect();
     let mut sketches = Sketches::zeroed(signer.num_perm(), n);
-    type Row = (Vec<u64>, u128, Result<Option<Day>, String>, u8);
-    // 0: signed, 1: signed after truncation, 2: empty.
+    type Row = (Vec<u64>, Result<Option<Day>, String>, u8);
+    // 0: signed, 1: signed after truncation, 2: empty, 3: a repeat.
     let rows: Vec<Result<Row>> = sketches
         .rows_mut()
         .enumerate()
@@ -559,17 +614,19 @@ pub(crate) fn sign<'a>(
                     Ok(day) => Ok(day),
                     Err(_) => Err(date.unwrap_or_default().to_owned()),
                 };
-                let content = xxh3_128(truncate_to_boundary(text, limit).as_bytes());
                 progress.advance(1);
+                if !matches!(repeat[i], Repeat::No) {
+                    return Ok((Vec::new(), day, 3));
+                }
                 match signer.sign_into(text, scratch, slots) {
                     Ok(o) => {
                         *count = o.shingles;
                         let (sample, distinct) = scratch.fact_sample(FACT_SAMPLE);
                         facts[..sample.len()].copy_from_slice(sample);
                         *fact_count = distinct;
-                        Ok((o.exact, content, day, u8::from(o.truncated)))
+                        Ok((o.exact, day, u8::from(o.truncated)))
                     }
-                    Err(Error::EmptyDocument { .. }) => Ok((Vec::new(), content, day, 2)),
+                    Err(Error::EmptyDocument { .. }) => Ok((Vec::new(), day, 2)),
                     Err(e) => Err(e.at_index(i)),
                 }
             },
@@ -580,11 +637,23 @@ pub(crate) fn sign<'a>(
         lengths: (0..n).map(|i| get(i).1.len() as u64).collect(),
         ..Signed::default()
     };
-    let mut exact = Vec::with_capacity(n);
+    let mut exact: Vec<Vec<u64>> = Vec::with_capacity(n);
     for (i, row) in rows.into_iter().enumerate() {
-        let (set, content, day, status) = row?;
+        let (set, day, status) = row?;
+        let (set, status) = match (repeat[i], earlier.as_ref()) {
+            (Repeat::Here(d), _) => {
+                sketches.copy_row(d as usize, i);
+                let set = exact[d as usize].clone();
+                (set, 2 * u8::from(sketches.get(i).shingles == 0))
+            }
+            (Repeat::Earlier(d), Some(e)) => {
+                let from = e.sketches.get(d as usize);
+                sketches.set_row(i, from);
+                (from.exact.to_vec(), 2 * u8::from(from.shingles == 0))
+            }
+            _ => (set, status),
+        };
         exact.push(set);
-        out.content.push(content);
         match day {
             Ok(day) => out.days.push(day),
             Err(date) => {
@@ -598,7 +667,70 @@ pub(crate) fn sign<'a>(
             _ => {}
         }
     }
+    if let Some(e) = earlier.as_mut() {
+        let base = e.sketches.len() as u32;
+        e.seen.extend(here.into_iter().map(|(c, d)| (c, base + d)));
+    }
+    out.content = content;
     sketches.set_exact(exact);
     out.sketches = sketches;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Limits, SketchConfig};
+
+    /// Texts that repeat: plain, short (an exact set), without words, and
+    /// over the size limit (whose repeats are signed again).
+    const POOL: [&str; 6] = [
+        "Rescue teams searched through the night after the quake struck Port Elling, officials said on Tuesday.",
+        "Budget approved by 12 votes.",
+        "... --- ...",
+        "The council met again on Monday and Mayor Ana Ruiz said the vote would wait.",
+        "Budget approved by 12 votes, the Finance Committee said in a statement late on Friday evening.",
+        "",
+    ];
+
+    fn doc(pick: usize) -> (u64, &'static str, Option<&'static str>) {
+        let date = [Some("2024-05-01"), None, Some("not a date")][pick % 3];
+        (pick as u64 * 7, POOL[pick % POOL.len()], date)
+    }
+
+    proptest::proptest! {
+        /// Signing copies a repeated text's sketch instead of signing it
+        /// again, within one call and from earlier calls: the same as each
+        /// document signed alone.
+        #[test]
+        fn repeats_are_signed_as_if_alone(
+            picks in proptest::collection::vec(0usize..18, 0..24),
+            cut in 0usize..24,
+            cut2 in 0usize..24,
+        ) {
+            let limits = Limits { max_document_bytes: 80, ..Limits::default() };
+            let signer = MinHasher::with_limits(&SketchConfig::default(), &limits).unwrap();
+            let limit = limits.max_document_bytes;
+            let docs: Vec<_> = picks.iter().map(|&p| doc(p)).collect();
+            let alone = |i: usize| sign(&signer, limit, 1, |_| docs[i], &(), None).unwrap();
+            let mut expected = Signed { sketches: Sketches::new(signer.num_perm()), ..Signed::default() };
+            for i in 0..docs.len() {
+                expected.append(alone(i));
+            }
+            let whole = sign(&signer, limit, docs.len(), |i| docs[i], &(), None).unwrap();
+            proptest::prop_assert_eq!(&whole, &expected);
+            // In three calls, each copying from those before.
+            let mut cuts = [0, cut.min(docs.len()), cut2.min(docs.len()), docs.len()];
+            cuts.sort_unstable();
+            let mut seen = Map::default();
+            let mut pieces = Signed { sketches: Sketches::new(signer.num_perm()), ..Signed::default() };
+            for piece in cuts.windows(2) {
+                let at = |i: usize| docs[piece[0] + i];
+                let earlier = Earlier { sketches: &pieces.sketches, seen: &mut seen };
+                let signed = sign(&signer, limit, piece[1] - piece[0], at, &(), Some(earlier)).unwrap();
+                pieces.append(signed);
+            }
+            proptest::prop_assert_eq!(&pieces, &expected);
+        }
+    }
 }

@@ -427,6 +427,29 @@ impl Sketches {
             .map(|(((s, c), f), fc)| (s, c, f, fc))
     }
 
+    /// Copies sketch `from` to `to` (all but the exact set, which
+    /// [`set_exact`](Self::set_exact) sets).
+    pub(crate) fn copy_row(&mut self, from: usize, to: usize) {
+        let k = self.num_perm;
+        self.slots.copy_within(from * k..(from + 1) * k, to * k);
+        self.shingles[to] = self.shingles[from];
+        let f = FACT_SAMPLE;
+        self.facts.copy_within(from * f..(from + 1) * f, to * f);
+        self.fact_counts[to] = self.fact_counts[from];
+    }
+
+    /// Sets sketch `to` to `s` (all but the exact set, which
+    /// [`set_exact`](Self::set_exact) sets).
+    pub(crate) fn set_row(&mut self, to: usize, s: SketchRef<'_>) {
+        let k = self.num_perm;
+        self.slots[to * k..(to + 1) * k].copy_from_slice(s.slots);
+        self.shingles[to] = s.shingles;
+        let facts = &mut self.facts[to * FACT_SAMPLE..(to + 1) * FACT_SAMPLE];
+        facts.fill(0);
+        facts[..s.facts.len()].copy_from_slice(s.facts);
+        self.fact_counts[to] = s.fact_count;
+    }
+
     /// Sets the exact sets after [`rows_mut`](Self::rows_mut) filled the
     /// rest: one per document, empty for a document without one.
     pub(crate) fn set_exact(&mut self, sets: impl IntoIterator<Item = Vec<u64>>) {
