@@ -442,9 +442,9 @@ pub struct Batch<'c> {
     /// The MinHash signatures of the articles, in input order (none with
     /// SimHash, whose fingerprints are made at the end).
     signed: Signed,
-    /// The number of each distinct text in `signed`, by content hash: a text
-    /// pushed again is not signed again.
-    seen: Map<u128, u32>,
+    /// A document of each distinct text in `signed`, by the low bits of its
+    /// content hash: a text pushed again is not signed again.
+    seen: Map<u64, u32>,
 }
 
 impl Batch<'_> {
@@ -465,7 +465,7 @@ impl Batch<'_> {
                 |i| ((start + i) as u64, articles[i].text(), articles[i].date()),
                 &(),
                 Some(Earlier {
-                    sketches: &self.signed.sketches,
+                    signed: &self.signed,
                     seen: &mut self.seen,
                 }),
             )

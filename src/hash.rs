@@ -34,9 +34,6 @@ impl Hasher for KeyHasher {
     fn write_u64(&mut self, v: u64) {
         self.0 = v;
     }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64 ^ (v >> 64) as u64;
-    }
 }
 
 /// A map keyed by uniform hashes (or small dense numbers, see `write_u32`).

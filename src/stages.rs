@@ -541,11 +541,13 @@ pub fn components(edges: &[(u64, u64)]) -> Vec<(u64, u64)> {
 }
 
 /// Texts signed before, for [`sign`] to copy a repeat's sketch from
-/// instead of signing it again: their sketches, and the number of each
-/// content hash among them.
+/// instead of signing it again: what they gave, and a document of each
+/// text among them by the low 64 bits of its content hash (the full hash
+/// is compared: of two texts that share only the low bits, one is found
+/// and the other signed each time).
 pub(crate) struct Earlier<'a> {
-    pub(crate) sketches: &'a Sketches,
-    pub(crate) seen: &'a mut Map<u128, u32>,
+    pub(crate) signed: &'a Signed,
+    pub(crate) seen: &'a mut Map<u64, u32>,
 }
 
 /// Where a document's sketch comes from when its text was signed before.
@@ -581,18 +583,23 @@ pub(crate) fn sign<'a>(
         .collect();
     // A text over the limit is not matched: how it is signed (truncated or
     // refused) is its own.
-    let mut here: Map<u128, u32> = Map::default();
+    let mut here: Map<u64, u32> = Map::default();
     let repeat: Vec<Repeat> = (0..n)
         .map(|i| {
             let c = content[i];
             if get(i).1.len() > limit {
                 return Repeat::No;
             }
-            if let Some(&d) = earlier.as_ref().and_then(|e| e.seen.get(&c)) {
-                return Repeat::Earlier(d);
+            if let Some(e) = &earlier {
+                if let Some(&d) = e.seen.get(&(c as u64)) {
+                    if e.signed.content[d as usize] == c {
+                        return Repeat::Earlier(d);
+                    }
+                }
             }
-            match here.entry(c) {
-                Entry::Occupied(e) => Repeat::Here(*e.get()),
+            match here.entry(c as u64) {
+                Entry::Occupied(e) if content[*e.get() as usize] == c => Repeat::Here(*e.get()),
+                Entry::Occupied(_) => Repeat::No,
                 Entry::Vacant(e) => {
                     e.insert(i as u32);
                     Repeat::No
@@ -647,7 +654,7 @@ pub(crate) fn sign<'a>(
                 (set, 2 * u8::from(sketches.get(i).shingles == 0))
             }
             (Repeat::Earlier(d), Some(e)) => {
-                let from = e.sketches.get(d as usize);
+                let from = e.signed.sketches.get(d as usize);
                 sketches.set_row(i, from);
                 (from.exact.to_vec(), 2 * u8::from(from.shingles == 0))
             }
@@ -668,7 +675,7 @@ pub(crate) fn sign<'a>(
         }
     }
     if let Some(e) = earlier.as_mut() {
-        let base = e.sketches.len() as u32;
+        let base = e.signed.len() as u32;
         e.seen.extend(here.into_iter().map(|(c, d)| (c, base + d)));
     }
     out.content = content;
@@ -726,7 +733,7 @@ mod tests {
             let mut pieces = Signed { sketches: Sketches::new(signer.num_perm()), ..Signed::default() };
             for piece in cuts.windows(2) {
                 let at = |i: usize| docs[piece[0] + i];
-                let earlier = Earlier { sketches: &pieces.sketches, seen: &mut seen };
+                let earlier = Earlier { signed: &pieces, seen: &mut seen };
                 let signed = sign(&signer, limit, piece[1] - piece[0], at, &(), Some(earlier)).unwrap();
                 pieces.append(signed);
             }
