@@ -23,6 +23,7 @@
 
 use rayon::prelude::*;
 
+use super::link::ByItem;
 use super::weight::TimePrior;
 use crate::article::Day;
 use crate::config::StoryConfig;
@@ -173,11 +174,9 @@ pub(crate) fn candidate_pairs(
     group_by_key(&mut postings);
     // Each expanded key's members, `doc << 1 | home`, in document order (a
     // quarter of a posting's size: the counting below reads them over and
-    // over), and each document's usable keys (key number, at home), all in
-    // one array: document `d`'s are `keys[key_starts[d]..key_starts[d + 1]]`.
+    // over).
     let mut members: Vec<u64> = Vec::new();
     let mut lists: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut key_starts = vec![0usize; terms.len() + 1];
     let mut skipped = 0;
     for run in postings.chunk_by(|a, b| a.key() == b.key()) {
         if !blocking.expands(run.len()) {
@@ -188,26 +187,18 @@ pub(crate) fn candidate_pairs(
             continue;
         }
         let start = members.len();
-        for p in run {
-            key_starts[p.doc as usize + 1] += 1;
-            members.push(p.doc << 1 | u64::from(p.home));
-        }
+        members.extend(run.iter().map(|p| p.doc << 1 | u64::from(p.home)));
         lists.push(start..members.len());
     }
     drop(postings);
-    for d in 0..terms.len() {
-        key_starts[d + 1] += key_starts[d];
-    }
-    // Each document's next free place, then its keys in key order.
-    let mut next = key_starts.clone();
-    let mut keys = vec![(0u32, false); members.len()];
-    for (key, list) in lists.iter().enumerate() {
-        for &m in &members[list.clone()] {
-            let at = &mut next[(m >> 1) as usize];
-            keys[*at] = (key as u32, m & 1 == 1);
-            *at += 1;
-        }
-    }
+    // Each document's usable keys, `(key number, at home)`, in key order.
+    let keys = ByItem::new(terms.len(), || {
+        lists.iter().enumerate().flat_map(|(key, list)| {
+            members[list.clone()]
+                .iter()
+                .map(move |&m| ((m >> 1) as usize, (key as u32, m & 1 == 1)))
+        })
+    });
     let min_shared = blocking.min_shared as u32;
     // A document's later partners are counted in one array per thread (the
     // keys they share), not gathered and sorted: the lists hold up to `cap`
@@ -216,7 +207,7 @@ pub(crate) fn candidate_pairs(
     let pairs = (0..terms.len())
         .into_par_iter()
         .map_init(scratch, |(shared, met), d| {
-            for &(key, home) in &keys[key_starts[d]..key_starts[d + 1]] {
+            for &(key, home) in keys.of(d) {
                 let list = &members[lists[key as usize].clone()];
                 for &o in &list[list.partition_point(|&o| o >> 1 <= d as u64)..] {
                     if home || o & 1 == 1 {

@@ -270,57 +270,71 @@ impl Ord for Candidate {
     }
 }
 
-/// The pairs of each item of `0..n`, as `(other item, similarity)`, in one
-/// array: gathered in two counting passes, not pushed to a `Vec` per item.
-pub(crate) struct PairsByItem {
-    /// Item `x`'s pairs are `ends[starts[x]..starts[x + 1]]`.
+/// Values grouped by item of `0..n`, in one array: gathered in two counting
+/// passes, not pushed to a `Vec` per item.
+pub(crate) struct ByItem<T> {
+    /// Item `x`'s values are `values[starts[x]..starts[x + 1]]`.
     starts: Vec<usize>,
-    ends: Vec<(u32, f64)>,
+    values: Vec<T>,
 }
 
-impl PairsByItem {
-    /// Each pair `(a, b, s)` of `sims` as `(b, s)` for `a` and `(a, s)` for
-    /// `b`, each item's in the order of `sims`.
-    pub(crate) fn new(n: usize, sims: &[(u32, u32, f64)]) -> Self {
+impl<T: Copy + Default> ByItem<T> {
+    /// The `(item, value)` entries that `entries()` gives (it is called
+    /// twice, and must give the same both times), each item's values in
+    /// that order.
+    pub(crate) fn new<I: Iterator<Item = (usize, T)>>(n: usize, entries: impl Fn() -> I) -> Self {
         let mut starts = vec![0usize; n + 1];
-        for &(a, b, _) in sims {
-            starts[a as usize + 1] += 1;
-            starts[b as usize + 1] += 1;
+        for (x, _) in entries() {
+            starts[x + 1] += 1;
         }
         for i in 0..n {
             starts[i + 1] += starts[i];
         }
         let mut next = starts.clone();
-        let mut ends = vec![(0u32, 0f64); starts[n]];
-        for &(a, b, s) in sims {
-            for (x, y) in [(a, b), (b, a)] {
-                ends[next[x as usize]] = (y, s);
-                next[x as usize] += 1;
-            }
+        let mut values = vec![T::default(); starts[n]];
+        for (x, v) in entries() {
+            values[next[x]] = v;
+            next[x] += 1;
         }
-        PairsByItem { starts, ends }
+        ByItem { starts, values }
+    }
+}
+
+impl<T> ByItem<T> {
+    /// Item `x`'s values.
+    pub(crate) fn of(&self, x: usize) -> &[T] {
+        &self.values[self.starts[x]..self.starts[x + 1]]
+    }
+}
+
+impl<T: Sync> ByItem<T> {
+    /// `f` of each item's values, items in parallel.
+    pub(crate) fn map<R: Send>(&self, f: impl Fn(&[T]) -> R + Sync + Send) -> Vec<R> {
+        self.map_init(|| (), |(), values| f(values))
     }
 
-    /// `f` of each item's pairs, items in parallel.
-    pub(crate) fn map<T: Send>(&self, f: impl Fn(&[(u32, f64)]) -> T + Sync) -> Vec<T> {
-        self.map_init(|| (), |(), pairs| f(pairs))
-    }
-
-    /// `f` of each item's pairs, items in parallel, with a scratch value
+    /// `f` of each item's values, items in parallel, with a scratch value
     /// that `init` makes for each of rayon's work splits, not for each item.
-    pub(crate) fn map_init<S, T: Send>(
+    pub(crate) fn map_init<S, R: Send>(
         &self,
         init: impl Fn() -> S + Sync + Send,
-        f: impl Fn(&mut S, &[(u32, f64)]) -> T + Sync + Send,
-    ) -> Vec<T> {
+        f: impl Fn(&mut S, &[T]) -> R + Sync + Send,
+    ) -> Vec<R> {
         (0..self.starts.len() - 1)
             .into_par_iter()
             .with_min_len(1024)
-            .map_init(init, |s, x| {
-                f(s, &self.ends[self.starts[x]..self.starts[x + 1]])
-            })
+            .map_init(init, |s, x| f(s, self.of(x)))
             .collect()
     }
+}
+
+/// The pairs of each item of `0..n` of `sims`: pair `(a, b, s)` as `(b, s)`
+/// for `a` and `(a, s)` for `b`, each item's in the order of `sims`.
+pub(crate) fn pairs_by_item(n: usize, sims: &[(u32, u32, f64)]) -> ByItem<(u32, f64)> {
+    ByItem::new(n, || {
+        sims.iter()
+            .flat_map(|&(a, b, s)| [(a as usize, (b, s)), (b as usize, (a, s))])
+    })
 }
 
 /// Sparse average-link agglomerative clustering. Returns the label of each
@@ -329,7 +343,7 @@ pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -
     // Sum of similarities between clusters, keyed by cluster: a cluster is
     // named by the member holding its links. Each item's map is built from
     // its pairs (in the order of `sims`), items in parallel.
-    let mut links: Vec<Map<u32, f64>> = PairsByItem::new(n, sims).map(|pairs| {
+    let mut links: Vec<Map<u32, f64>> = pairs_by_item(n, sims).map(|pairs| {
         let mut map = Map::with_capacity_and_hasher(pairs.len(), Default::default());
         map.extend(pairs.iter().copied());
         map

@@ -25,7 +25,7 @@ use crate::hash::Map;
 
 pub use features::Numbers;
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
-pub(crate) use link::{average_link, dot_terms, Dot, DotTable, Numbered, PairsByItem};
+pub(crate) use link::{average_link, dot_terms, pairs_by_item, Dot, DotTable, Numbered};
 pub(crate) use stopwords::LANGUAGES;
 use weight::weigh_tagged;
 pub(crate) use weight::{
@@ -125,7 +125,7 @@ pub(crate) fn densities(n: usize, sims: &[(u32, u32, f64)], rank: usize) -> Vec<
     if rank == 0 {
         return vec![0.0; n];
     }
-    PairsByItem::new(n, sims).map_init(Vec::new, |v: &mut Vec<f64>, pairs| {
+    pairs_by_item(n, sims).map_init(Vec::new, |v: &mut Vec<f64>, pairs| {
         v.clear();
         v.extend(pairs.iter().map(|p| p.1));
         density(v, rank)
