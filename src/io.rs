@@ -115,8 +115,10 @@ fn read_jsonl_in_chunks(
 
 /// Reads JSON Lines from `reader` as [`read_jsonl`] does, handing the
 /// articles to `each` a chunk at a time, in file order, while the next chunk
-/// is read on another thread: a caller that signs each chunk as it comes
-/// overlaps its work with the reading, and its texts are still in the cache.
+/// is read on another thread and parsed beside `each` in the rayon pool: a
+/// caller that signs each chunk as it comes overlaps its work with the
+/// reading and the parsing (the workers that finish their share of one
+/// take up the other), and its texts are still in the cache.
 ///
 /// # Errors
 /// As [`read_jsonl`], and the first error `each` returns (reading stops
@@ -125,7 +127,7 @@ pub fn read_jsonl_with<R: Read + Send + 'static>(
     reader: R,
     path: &Path,
     options: &ReadOptions,
-    each: impl FnMut(Vec<Article>) -> Result<()>,
+    each: impl FnMut(Vec<Article>) -> Result<()> + Send,
 ) -> Result<ReadReport> {
     read_jsonl_with_chunks(reader, path, options, CHUNK, each)
 }
@@ -135,7 +137,7 @@ fn read_jsonl_with_chunks<R: Read + Send + 'static>(
     path: &Path,
     options: &ReadOptions,
     chunk: usize,
-    mut each: impl FnMut(Vec<Article>) -> Result<()>,
+    mut each: impl FnMut(Vec<Article>) -> Result<()> + Send,
 ) -> Result<ReadReport> {
     use std::sync::mpsc;
     let mut parser = LineParser::new(path, options);
@@ -159,11 +161,22 @@ fn read_jsonl_with_chunks<R: Read + Send + 'static>(
             }
         }
     });
+    // The articles of the chunk before, parsed and not yet handed over.
+    let mut parsed: Option<Vec<Article>> = None;
     for buf in full {
         let buf = buf.map_err(|e| parser.io(e))?;
-        each(parser.parse(buf.bytes())?)?;
+        let (next, handed) = match parsed.take() {
+            None => (parser.parse(buf.bytes()), Ok(())),
+            Some(articles) => rayon::join(|| parser.parse(buf.bytes()), || each(articles)),
+        };
+        // The earlier chunk's error first, as if one were done after the other.
+        handed?;
+        parsed = Some(next?);
         // The reader may be gone already: then the buffer is simply dropped.
         let _ = empty.send(buf);
+    }
+    if let Some(articles) = parsed {
+        each(articles)?;
     }
     Ok(parser.report)
 }
@@ -603,6 +616,38 @@ mod tests {
         );
         assert!(matches!(r, Err(Error::InvalidConfig { .. })), "{r:?}");
         assert_eq!(chunks, 1);
+    }
+
+    #[test]
+    fn errors_come_in_file_order_though_a_chunk_is_parsed_beside_the_one_before() {
+        // The next chunk is parsed while the receiver takes the one before:
+        // the receiver's error on a chunk comes first, a bad line after it
+        // second, and every chunk before the bad line is handed over.
+        let input =
+            b"{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n{\"id\":\"c\"}\n";
+        let read = |fail_on: usize| {
+            let mut handed = Vec::new();
+            let r = read_jsonl_with_chunks(
+                std::io::Cursor::new(input.to_vec()),
+                p(),
+                &ReadOptions::default(),
+                1,
+                |a| {
+                    handed.extend(a.into_iter().map(|a| a.id));
+                    if handed.len() == fail_on {
+                        return Err(Error::config("test", "stop"));
+                    }
+                    Ok(())
+                },
+            );
+            (r, handed)
+        };
+        let (r, handed) = read(2);
+        assert!(matches!(r, Err(Error::InvalidConfig { .. })), "{r:?}");
+        assert_eq!(handed, ["a", "b"]);
+        let (r, handed) = read(0);
+        assert!(matches!(r, Err(Error::BadRecord { line: 3, .. })), "{r:?}");
+        assert_eq!(handed, ["a", "b"]);
     }
 
     #[test]

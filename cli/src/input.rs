@@ -68,7 +68,7 @@ pub(crate) fn read_each(
     inputs: &[PathBuf],
     options: &ReadOptions,
     quiet: bool,
-    mut each: impl FnMut(Vec<Article>) -> Result<(), Error>,
+    mut each: impl FnMut(Vec<Article>) -> Result<(), Error> + Send,
 ) -> Result<ReadReport, Error> {
     let mut report = ReadReport::default();
     for input in inputs {
@@ -84,7 +84,7 @@ fn read_one(
     input: &Path,
     options: &ReadOptions,
     quiet: bool,
-    mut each: impl FnMut(Vec<Article>) -> Result<(), Error>,
+    mut each: impl FnMut(Vec<Article>) -> Result<(), Error> + Send,
 ) -> Result<ReadReport, Error> {
     let io = |source| Error::Io {
         path: input.to_owned(),
