@@ -10,7 +10,7 @@ mod support;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
-use storyhash::text::{tokenize, Shingler};
+use storyhash::text::{normalize, tokenize, Shingler};
 use storyhash::{Config, MinHasher, Scheme, Shingling, DEFAULT_SEED};
 use support::baseline;
 
@@ -22,6 +22,16 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("text");
     g.throughput(Throughput::Bytes(one.len() as u64));
     g.bench_function("tokenize", |b| b.iter(|| tokenize(black_box(one)).len()));
+    // Typographic quotes and dashes, as much real news has them: such a text
+    // is folded to ASCII before the fast path reads it.
+    let typographic = one.replace(", ", "\u{2019} ").replace(". ", " \u{2014} ");
+    assert_ne!(&typographic, one, "the article has commas and full stops");
+    g.bench_function("normalize typographic", |b| {
+        b.iter(|| normalize(black_box(&typographic)).len())
+    });
+    g.bench_function("tokenize typographic", |b| {
+        b.iter(|| tokenize(black_box(&typographic)).len())
+    });
     let sh = Shingler::new(Shingling::Words(5), DEFAULT_SEED);
     g.bench_function("shingle words(5)", |b| {
         b.iter(|| sh.shingles(black_box(one)).unwrap().len())
