@@ -32,6 +32,21 @@ fn bench(c: &mut Criterion) {
     g.bench_function("tokenize typographic", |b| {
         b.iter(|| tokenize(black_box(&typographic)).len())
     });
+    // A script other than Latin: each letter is checked for NFKC and folded.
+    let cyrillic: String = one
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(0x430 + c as u32 - 'a' as u32).unwrap_or(c),
+            'A'..='Z' => char::from_u32(0x410 + c as u32 - 'A' as u32).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    g.bench_function("normalize cyrillic", |b| {
+        b.iter(|| normalize(black_box(&cyrillic)).len())
+    });
+    g.bench_function("tokenize cyrillic", |b| {
+        b.iter(|| tokenize(black_box(&cyrillic)).len())
+    });
     let sh = Shingler::new(Shingling::Words(5), DEFAULT_SEED);
     g.bench_function("shingle words(5)", |b| {
         b.iter(|| sh.shingles(black_box(one)).unwrap().len())

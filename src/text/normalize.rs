@@ -94,7 +94,59 @@ fn quick_check_is_yes(text: &str, skip: impl Fn(char) -> bool) -> bool {
         at += c.len_utf8();
         Some(c)
     });
-    is_nfkc_quick(others.filter(|&c| !skip(c))) == IsNormalized::Yes
+    nfkc_quick_yes(others.filter(|&c| !skip(c)))
+}
+
+/// Characters below this have their [`QuickCheck`] entry in a table.
+const QC_TABLED: u32 = 0xA000;
+
+/// Of each character below [`QC_TABLED`] (Latin to CJK), its canonical
+/// combining class (low byte) and whether the NFKC quick check says yes to
+/// it alone (bit 8), worked out once: the quick check looks both up in
+/// tables searched character by character, and text in other scripts than
+/// Latin is checked at every character, twice (before and after folding).
+static QUICK_CHECK: std::sync::OnceLock<Box<[u16]>> = std::sync::OnceLock::new();
+
+/// The combining class of `c` and whether the NFKC quick check says yes
+/// to it alone.
+fn quick_check_entry(c: char) -> (u8, bool) {
+    (
+        unicode_normalization::char::canonical_combining_class(c),
+        is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes,
+    )
+}
+
+/// Whether the NFKC quick check says yes to `chars`: as `is_nfkc_quick`,
+/// with each character's entries from [`QUICK_CHECK`]. Yes when every
+/// character (but ASCII, which is always yes) is yes alone and no mark
+/// follows one of a higher combining class.
+fn nfkc_quick_yes(chars: impl Iterator<Item = char>) -> bool {
+    let table = QUICK_CHECK.get_or_init(|| {
+        (0..QC_TABLED)
+            .map(|u| {
+                char::from_u32(u).map_or(0, |c| {
+                    let (class, yes) = quick_check_entry(c);
+                    u16::from(class) | u16::from(yes) << 8
+                })
+            })
+            .collect()
+    });
+    let mut last = 0u8;
+    for c in chars {
+        if c.is_ascii() {
+            last = 0;
+            continue;
+        }
+        let (class, yes) = match table.get(c as usize) {
+            Some(&e) => (e as u8, e >> 8 == 1),
+            None => quick_check_entry(c),
+        };
+        if !yes || (last > class && class != 0) {
+            return false;
+        }
+        last = class;
+    }
+    true
 }
 
 /// The length of the longest prefix of `b` that is ASCII, or with
@@ -149,7 +201,7 @@ pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>, check: bool) {
     // As in `normalize_into`: a folded letter can compose with a following mark.
     if check && !word.is_ascii() {
         if let Ok(folded) = std::str::from_utf8(&out[start..]) {
-            if is_nfkc_quick(folded.chars()) != IsNormalized::Yes {
+            if !nfkc_quick_yes(folded.chars()) {
                 let composed: String = folded.nfkc().collect();
                 out.truncate(start);
                 out.extend_from_slice(composed.as_bytes());
@@ -362,6 +414,19 @@ mod tests {
         }
 
         #[test]
+        fn the_tabled_quick_check_answers_as_the_crate_does(
+            s in "[a \u{300}-\u{36f}\u{591}-\u{5c7}\u{610}-\u{65f}\u{93c}-\u{94d}éÅﬁＧ\u{2126}\u{212b}\u{3099}\u{309a}\u{f900}-\u{f910}\u{ac00}-\u{ac10}\u{1100}-\u{1112}\u{1161}-\u{1175}\u{1d15e}-\u{1d165}\u{4e00}-\u{4e10}\u{2f800}-\u{2f810}]{0,12}"
+        ) {
+            // Marks of many combining classes in any order, compatibility
+            // characters, Hangul syllables and jamo, CJK ideographs (tabled)
+            // and those past the table.
+            proptest::prop_assert_eq!(
+                nfkc_quick_yes(s.chars()),
+                is_nfkc_quick(s.chars()) == IsNormalized::Yes
+            );
+        }
+
+        #[test]
         fn runs_of_words_and_spaces_fold_as_characters_do(s in "[aB. \u{a0}\n\t“—]{0,40}") {
             // Few characters, so that runs of spaces inside, before and after
             // the runs of printable ASCII are common.
@@ -397,6 +462,22 @@ mod tests {
                 proptest::prop_assert_eq!(runs, chars);
             }
         }
+    }
+
+    #[test]
+    fn the_tabled_quick_check_orders_marks_as_the_crate_does() {
+        // Hebrew points of classes 21 and 10, each yes alone, either side of
+        // a letter (ASCII or not) and side by side.
+        for s in [
+            "\u{5b4}a\u{5b0}",
+            "\u{5b4}\u{5d0}\u{5b0}",
+            "\u{5b4}\u{5b0}",
+            "\u{5b0}\u{5b4}",
+        ] {
+            let crate_says = is_nfkc_quick(s.chars()) == IsNormalized::Yes;
+            assert_eq!(nfkc_quick_yes(s.chars()), crate_says, "{s:?}");
+        }
+        assert!(!nfkc_quick_yes("\u{5b4}\u{5b0}".chars()));
     }
 
     #[test]
