@@ -189,9 +189,12 @@ fn ascii_run(b: &[u8], printable: bool) -> usize {
 pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>, check: bool) {
     let start = out.len();
     let mut buf = [0u8; 4];
+    let table = lower_table();
     for c in word.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase() as u8);
+        } else if let Some(&l) = table.get(c as usize).filter(|&&l| l != '\0') {
+            out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
         } else {
             for l in lower_case(c) {
                 out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
@@ -208,6 +211,30 @@ pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>, check: bool) {
             }
         }
     }
+}
+
+/// Characters below this have their [`LOWER`] entry.
+const LOWER_TABLED: u32 = 0x2600;
+
+/// The case folding of each character below [`LOWER_TABLED`] (the alphabetic
+/// scripts written with spaces) that folds to one character, `'\0'` for
+/// the others, worked out once: [`lower_case`] searches the standard
+/// library's tables at every character.
+static LOWER: std::sync::OnceLock<Box<[char]>> = std::sync::OnceLock::new();
+
+/// [`LOWER`], worked out at the first call.
+fn lower_table() -> &'static [char] {
+    LOWER.get_or_init(|| {
+        (0..LOWER_TABLED)
+            .map(|u| char::from_u32(u).and_then(one_lower).unwrap_or('\0'))
+            .collect()
+    })
+}
+
+/// The case folding of `c` when it is one character.
+fn one_lower(c: char) -> Option<char> {
+    let mut l = lower_case(c);
+    l.next().filter(|_| l.next().is_none())
 }
 
 /// The case folding of one character (full folding where plain lower-casing
@@ -361,6 +388,8 @@ impl<'a> Folder<'a> {
             self.out.push(p);
         } else if !self.lower {
             self.out.push(c);
+        } else if let Some(&l) = lower_table().get(c as usize).filter(|&&l| l != '\0') {
+            self.out.push(l);
         } else {
             self.out.extend(lower_case(c));
         }
@@ -460,6 +489,28 @@ mod tests {
                 fold_str(&s, &mut runs, lower);
                 fold(s.chars(), &mut chars, lower);
                 proptest::prop_assert_eq!(runs, chars);
+            }
+        }
+    }
+
+    #[test]
+    fn the_tabled_case_folding_is_the_folding_of_each_character() {
+        let mut out = Vec::new();
+        for c in (0..LOWER_TABLED + 0x100).filter_map(char::from_u32) {
+            out.clear();
+            let word = c.to_string();
+            fold_case_into(&word, &mut out, false);
+            let expected: String = lower_case(c).collect();
+            assert_eq!(out, expected.as_bytes(), "{c:?}");
+            // The folder lower-cases the characters it keeps as they are.
+            if !c.is_ascii()
+                && !c.is_whitespace()
+                && !is_invisible(c)
+                && fold_punctuation(c).is_none()
+            {
+                let mut folded = String::new();
+                fold(word.chars(), &mut folded, true);
+                assert_eq!(folded, expected, "{c:?}");
             }
         }
     }

@@ -798,10 +798,22 @@ fn alphabetic_tokens(
         let letter = units[first..=i].iter().any(|u| u.class == Wb::Letter);
         if letter || word.chars().any(char::is_alphanumeric) {
             let check = !units[first..=i].iter().all(|u| u.plain);
+            // No letter of the repertoire, nor its marks, is numeric (the
+            // test of every known character in every context holds it): only
+            // the other units are looked up.
+            let numeric = units[first..=i]
+                .iter()
+                .filter(|u| u.class != Wb::Letter)
+                .any(|u| {
+                    cased[u.start as usize..u.end as usize]
+                        .chars()
+                        .any(char::is_numeric)
+                });
             emit_word(
                 cased,
                 units[first].start as usize,
                 word,
+                numeric,
                 check,
                 token,
                 &mut emit,
@@ -812,12 +824,14 @@ fn alphabetic_tokens(
 }
 
 /// Emits the lower-cased `word` found at byte `start` of `cased`, with its
-/// fact flag; `check`: whether its folded form may need NFKC again (see
+/// fact flag; `numeric`: whether it holds a numeric character (a number is a
+/// fact); `check`: whether its folded form may need NFKC again (see
 /// [`fold_case_into`]).
 fn emit_word(
     cased: &str,
     start: usize,
     word: &str,
+    numeric: bool,
     check: bool,
     token: &mut Vec<u8>,
     emit: &mut impl FnMut(&[u8], bool),
@@ -826,8 +840,8 @@ fn emit_word(
     fold_case_into(word, token, check);
     let mut chars = word.chars();
     let first = chars.next().is_some_and(char::is_uppercase);
-    let fact = word.chars().any(|c| c.is_numeric())
-        || (first && chars.next().is_some() && !starts_sentence(cased.as_bytes(), start));
+    let fact =
+        numeric || (first && chars.next().is_some() && !starts_sentence(cased.as_bytes(), start));
     emit(token, fact);
 }
 
@@ -866,7 +880,8 @@ fn uax29_tokens(cased: &str, token: &mut Vec<u8>, mut emit: impl FnMut(&[u8], bo
             run_end = start + word.len();
         } else {
             flush(&mut run, token, &mut emit);
-            emit_word(cased, start, word, true, token, &mut emit);
+            let numeric = word.chars().any(char::is_numeric);
+            emit_word(cased, start, word, numeric, true, token, &mut emit);
         }
     }
     flush(&mut run, token, &mut emit);
