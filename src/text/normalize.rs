@@ -154,6 +154,17 @@ fn nfkc_quick_yes(chars: impl Iterator<Item = char>) -> bool {
 /// time, where a search byte by byte takes a branch a byte.
 fn ascii_run(b: &[u8], printable: bool) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
+    let belongs = |c: &u8| {
+        if printable {
+            (b' '..=b'~').contains(c)
+        } else {
+            c.is_ascii()
+        }
+    };
+    // In other scripts than Latin a run is mostly empty: told by one byte.
+    if !b.first().is_some_and(belongs) {
+        return 0;
+    }
     let words = b.chunks_exact(8);
     let tail = words.remainder();
     for (i, w) in words.enumerate() {
@@ -172,13 +183,6 @@ fn ascii_run(b: &[u8], printable: bool) -> usize {
             return 8 * i + (flagged.trailing_zeros() / 8) as usize;
         }
     }
-    let belongs = |c: &u8| {
-        if printable {
-            (b' '..=b'~').contains(c)
-        } else {
-            c.is_ascii()
-        }
-    };
     let at = b.len() - tail.len();
     at + tail.iter().position(|c| !belongs(c)).unwrap_or(tail.len())
 }
