@@ -97,7 +97,7 @@ fn quick_check_is_yes(text: &str, skip: impl Fn(char) -> bool) -> bool {
     nfkc_quick_yes(others.filter(|&c| !skip(c)))
 }
 
-/// Characters below this have their [`QuickCheck`] entry in a table.
+/// Characters below this have their [`QUICK_CHECK`] entry.
 const QC_TABLED: u32 = 0xA000;
 
 /// Of each character below [`QC_TABLED`] (Latin to CJK), its canonical
