@@ -261,10 +261,7 @@ fn lower_case(c: char) -> impl Iterator<Item = char> {
 /// such characters folds to a word the quick check passes whole, so
 /// [`fold_case_into`]'s NFKC step would leave it as it is.
 pub(crate) fn folds_plainly(c: char) -> bool {
-    lower_case(c).all(|l| {
-        unicode_normalization::char::canonical_combining_class(l) == 0
-            && is_nfkc_quick(std::iter::once(l)) == IsNormalized::Yes
-    })
+    lower_case(c).all(|l| quick_check_entry(l) == (0, true))
 }
 
 /// NFKC'd characters to `out`: invisible characters removed, quotes and
