@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::hash::Map;
 use crate::lsh::LshParams;
 use crate::sketch::{MinHasher, SimHasher, Sketches, FACT_SAMPLE};
-use crate::stages::{sign, Earlier, Signed};
+use crate::stages::{sign, Earlier, Signed, SignedParts};
 use crate::stories::{cluster_stories, StoryDoc};
 use crate::text::{truncate_to_boundary, ShingleScratch};
 
@@ -166,10 +166,7 @@ impl Clusterer {
             clusterer: self,
             articles: Vec::new(),
             texts_back: true,
-            signed: Signed {
-                sketches: Sketches::new(self.signer.num_perm()),
-                ..Signed::default()
-            },
+            signed: SignedParts::default(),
             seen: Map::default(),
         }
     }
@@ -179,7 +176,7 @@ impl Clusterer {
     fn run<R: Record>(
         &self,
         articles: &[R],
-        presigned: Option<Signed>,
+        presigned: Option<SignedParts>,
         progress: &dyn Progress,
     ) -> Result<Clustering> {
         let copies = self.copy_tier(articles, presigned, progress)?;
@@ -190,7 +187,7 @@ impl Clusterer {
     fn copy_tier<R: Record>(
         &self,
         articles: &[R],
-        presigned: Option<Signed>,
+        presigned: Option<SignedParts>,
         progress: &dyn Progress,
     ) -> Result<CopyTier> {
         let mut report = Report {
@@ -217,9 +214,9 @@ impl Clusterer {
             None => {
                 let start = Instant::now();
                 let signed = match presigned {
-                    Some(mut signed) => {
+                    Some(parts) => {
                         progress.stage("order signatures", 0);
-                        signed.permute(&order);
+                        let signed = parts.gather(&order, self.signer.num_perm());
                         report.stage("order signatures", start);
                         signed
                     }
@@ -439,9 +436,9 @@ pub struct Batch<'c> {
     /// Whether [`finish`](Self::finish) gives the texts back (see
     /// [`without_texts`](Self::without_texts)).
     texts_back: bool,
-    /// The MinHash signatures of the articles, in input order (none with
-    /// SimHash, whose fingerprints are made at the end).
-    signed: Signed,
+    /// The MinHash signatures of the articles, in input order, a piece a
+    /// push (none with SimHash, whose fingerprints are made at the end).
+    signed: SignedParts,
     /// A document of each distinct text in `signed`, by the low bits of its
     /// content hash: a text pushed again is not signed again.
     seen: Map<u64, u32>,
@@ -470,7 +467,7 @@ impl Batch<'_> {
                 }),
             )
             .map_err(|e| e.map_index(|i| start + i))?;
-            self.signed.append(signed);
+            self.signed.push(signed);
         }
         let mut articles = articles;
         // The story tier reads texts and titles, SimHash fingerprints at the end.

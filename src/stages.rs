@@ -45,7 +45,7 @@ use crate::config::Config;
 use crate::copies::{self, Verdict, Verifier};
 use crate::error::{Error, Result};
 use crate::hash::Map;
-use crate::sketch::{permute_rows, MinHasher, SignScratch, SketchRef, Sketches, FACT_SAMPLE};
+use crate::sketch::{MinHasher, SignScratch, SketchRef, Sketches, FACT_SAMPLE};
 use crate::stories::block::{pairs_of_key, Blocking};
 use crate::stories::{self, FeatureExtractor, FeatureScratch, TimePrior};
 use crate::text::truncate_to_boundary;
@@ -121,43 +121,81 @@ impl Signed {
     pub fn is_empty(&self) -> bool {
         self.docs.is_empty()
     }
+}
 
-    /// Moves every document of `other` after those of `self`: positions in
-    /// `other.bad_dates` are shifted to follow `self`'s.
-    pub(crate) fn append(&mut self, other: Signed) {
-        let base = self.len();
-        self.docs.extend_from_slice(&other.docs);
-        self.sketches.append(other.sketches);
-        self.content.extend_from_slice(&other.content);
-        self.days.extend_from_slice(&other.days);
-        self.lengths.extend_from_slice(&other.lengths);
-        self.empty += other.empty;
-        self.truncated += other.truncated;
-        self.bad_dates.extend(
-            other
-                .bad_dates
-                .into_iter()
-                .map(|(d, date)| (base + d, date)),
-        );
+/// Pieces signed one after another, their documents numbered across them
+/// in order: what a [`Batch`](crate::Batch) signs as articles arrive. The
+/// pieces stay apart until [`gather`](Self::gather) puts every document in
+/// its final order, so each sketch is copied once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SignedParts {
+    parts: Vec<Signed>,
+    /// The number of documents up to the end of each piece.
+    ends: Vec<usize>,
+}
+
+impl SignedParts {
+    /// Number of documents.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
     }
 
-    /// Renumbers the documents in place: document `i` becomes the one that
-    /// was document `order[i]`, and `docs` become `0..len`. `order` must be
-    /// a permutation of `0..len`.
-    pub(crate) fn permute(&mut self, order: &[u32]) {
-        self.sketches.permute(order);
-        permute_rows(&mut self.content, 1, order);
-        permute_rows(&mut self.days, 1, order);
-        permute_rows(&mut self.lengths, 1, order);
-        self.docs = (0..order.len() as u64).collect();
+    /// Adds a piece after the others.
+    pub(crate) fn push(&mut self, piece: Signed) {
+        self.ends.push(self.len() + piece.len());
+        self.parts.push(piece);
+    }
+
+    /// The piece holding document `d`, and `d`'s number in it.
+    fn locate(&self, d: usize) -> (&Signed, usize) {
+        let p = self.ends.partition_point(|&end| end <= d);
+        let start = p.checked_sub(1).map_or(0, |q| self.ends[q]);
+        (&self.parts[p], d - start)
+    }
+
+    /// The content hash of document `d`.
+    pub(crate) fn content(&self, d: usize) -> u128 {
+        let (part, i) = self.locate(d);
+        part.content[i]
+    }
+
+    /// The sketch of document `d`.
+    pub(crate) fn sketch(&self, d: usize) -> SketchRef<'_> {
+        let (part, i) = self.locate(d);
+        part.sketches.get(i)
+    }
+
+    /// Every document, in the order `order` (a permutation of `0..len`):
+    /// document `i` of the result is document `order[i]`, positions in
+    /// `bad_dates` follow, and `docs` become `0..len`.
+    pub(crate) fn gather(self, order: &[u32], num_perm: usize) -> Signed {
+        let rows: Vec<(&Signed, usize)> = order.iter().map(|&d| self.locate(d as usize)).collect();
+        let sketch_rows: Vec<(&Sketches, usize)> =
+            rows.iter().map(|&(part, i)| (&part.sketches, i)).collect();
         let mut rank = vec![0u32; order.len()];
         for (i, &d) in order.iter().enumerate() {
             rank[d as usize] = i as u32;
         }
-        for (d, _) in &mut self.bad_dates {
-            *d = rank[*d] as usize;
+        let mut bad_dates: Vec<(usize, String)> = Vec::new();
+        for (p, part) in self.parts.iter().enumerate() {
+            let start = p.checked_sub(1).map_or(0, |q| self.ends[q]);
+            bad_dates.extend(
+                part.bad_dates
+                    .iter()
+                    .map(|(d, date)| (rank[start + d] as usize, date.clone())),
+            );
         }
-        self.bad_dates.sort_unstable();
+        bad_dates.sort_unstable();
+        Signed {
+            docs: (0..order.len() as u64).collect(),
+            sketches: Sketches::gather(num_perm, &sketch_rows),
+            content: rows.iter().map(|&(part, i)| part.content[i]).collect(),
+            days: rows.iter().map(|&(part, i)| part.days[i]).collect(),
+            lengths: rows.iter().map(|&(part, i)| part.lengths[i]).collect(),
+            empty: self.parts.iter().map(|p| p.empty).sum(),
+            truncated: self.parts.iter().map(|p| p.truncated).sum(),
+            bad_dates,
+        }
     }
 }
 
@@ -546,7 +584,7 @@ pub fn components(edges: &[(u64, u64)]) -> Vec<(u64, u64)> {
 /// is compared: of two texts that share only the low bits, one is found
 /// and the other signed each time).
 pub(crate) struct Earlier<'a> {
-    pub(crate) signed: &'a Signed,
+    pub(crate) signed: &'a SignedParts,
     pub(crate) seen: &'a mut Map<u64, u32>,
 }
 
@@ -592,7 +630,7 @@ pub(crate) fn sign<'a>(
             }
             if let Some(e) = &earlier {
                 if let Some(&d) = e.seen.get(&(c as u64)) {
-                    if e.signed.content[d as usize] == c {
+                    if e.signed.content(d as usize) == c {
                         return Repeat::Earlier(d);
                     }
                 }
@@ -654,7 +692,7 @@ pub(crate) fn sign<'a>(
                 (set, 2 * u8::from(sketches.get(i).shingles == 0))
             }
             (Repeat::Earlier(d), Some(e)) => {
-                let from = e.signed.sketches.get(d as usize);
+                let from = e.signed.sketch(d as usize);
                 sketches.set_row(i, from);
                 (from.exact.to_vec(), 2 * u8::from(from.shingles == 0))
             }
@@ -720,24 +758,26 @@ mod tests {
             let limit = limits.max_document_bytes;
             let docs: Vec<_> = picks.iter().map(|&p| doc(p)).collect();
             let alone = |i: usize| sign(&signer, limit, 1, |_| docs[i], &(), None).unwrap();
-            let mut expected = Signed { sketches: Sketches::new(signer.num_perm()), ..Signed::default() };
+            let mut each = SignedParts::default();
             for i in 0..docs.len() {
-                expected.append(alone(i));
+                each.push(alone(i));
             }
+            let in_order: Vec<u32> = (0..docs.len() as u32).collect();
+            let expected = each.gather(&in_order, signer.num_perm());
             let whole = sign(&signer, limit, docs.len(), |i| docs[i], &(), None).unwrap();
-            proptest::prop_assert_eq!(&whole, &expected);
+            proptest::prop_assert_eq!(&Signed { docs: expected.docs.clone(), ..whole }, &expected);
             // In three calls, each copying from those before.
             let mut cuts = [0, cut.min(docs.len()), cut2.min(docs.len()), docs.len()];
             cuts.sort_unstable();
             let mut seen = Map::default();
-            let mut pieces = Signed { sketches: Sketches::new(signer.num_perm()), ..Signed::default() };
+            let mut pieces = SignedParts::default();
             for piece in cuts.windows(2) {
                 let at = |i: usize| docs[piece[0] + i];
                 let earlier = Earlier { signed: &pieces, seen: &mut seen };
                 let signed = sign(&signer, limit, piece[1] - piece[0], at, &(), Some(earlier)).unwrap();
-                pieces.append(signed);
+                pieces.push(signed);
             }
-            proptest::prop_assert_eq!(&pieces, &expected);
+            proptest::prop_assert_eq!(&pieces.gather(&in_order, signer.num_perm()), &expected);
         }
     }
 }

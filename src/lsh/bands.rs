@@ -317,6 +317,20 @@ where
     let mut edges: Vec<Edge> = Vec::new();
     // The capped-bucket bits of every band paired so far.
     let mut capped: Vec<Option<Vec<u64>>> = Vec::with_capacity(params.bands());
+    // The first bands' slots of every signature, side by side: the check
+    // that an earlier band gave a pair mostly ends in one of those bands,
+    // and then reads one cache line a document instead of its signature.
+    let head_bands = (HEAD / r).min(params.bands());
+    let mut head = vec![0u32; n * HEAD];
+    const PART: usize = 1024;
+    head.par_chunks_mut(HEAD * PART)
+        .enumerate()
+        .for_each(|(c, part)| {
+            for (i, h) in part.chunks_exact_mut(HEAD).enumerate() {
+                let d = c * PART + i;
+                h[..head_bands * r].copy_from_slice(&slots[d * k..d * k + head_bands * r]);
+            }
+        });
     for group in band_groups(params, BAND_GROUP) {
         let keys = band_keys(slots, k, docs, params, group.clone());
         // Every band of the group bucketed (in parallel, a band per task)
@@ -347,15 +361,23 @@ where
         // Whether an earlier band surely gave the pair already: their slots
         // agree there, and its bucket was small enough to give all pairs.
         let given_before = |a: u32, b: u32, band: usize| {
-            let (sa, sb) = (sig(a), sig(b));
-            (0..band).any(|t| {
+            let agree = |sa: &[u32], sb: &[u32], t: usize| {
                 // Element by element: a slice `==` calls `memcmp` for a few bytes.
-                let same = sa[t * r..(t + 1) * r]
+                sa[t * r..(t + 1) * r]
                     .iter()
                     .zip(&sb[t * r..(t + 1) * r])
-                    .all(|(p, q)| p == q);
-                same && !is_capped(t, a)
-            })
+                    .all(|(p, q)| p == q)
+                    && !is_capped(t, a)
+            };
+            let near = band.min(head_bands);
+            let (ha, hb) = (
+                &head[a as usize * HEAD..(a as usize + 1) * HEAD],
+                &head[b as usize * HEAD..(b as usize + 1) * HEAD],
+            );
+            (0..near).any(|t| agree(ha, hb, t)) || {
+                let (sa, sb) = (sig(a), sig(b));
+                (near..band).any(|t| agree(sa, sb, t))
+            }
         };
         let (found, st) = group_buckets
             .par_iter()
@@ -461,6 +483,10 @@ fn bucket_band(
     }
     (out, stats)
 }
+
+/// Slots of each signature that [`candidate_edges`] keeps in a compact
+/// array for its check of earlier bands: one 64-byte cache line.
+const HEAD: usize = 16;
 
 /// End of a bucket's chain.
 const NONE: u32 = u32::MAX;

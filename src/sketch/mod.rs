@@ -10,7 +10,6 @@ pub use simhash::{hamming_distance, similarity_of_distance, SimHasher};
 pub use sketches::{Columns, Sketch, SketchRef, Sketches, EXACT_SHINGLES, FACT_SAMPLE};
 
 pub(crate) use minhash::SignScratch;
-pub(crate) use sketches::permute_rows;
 
 use serde::{Deserialize, Serialize};
 

@@ -293,41 +293,6 @@ impl Sketches {
         out
     }
 
-    /// Moves every sketch of `other` after those of `self`, in order.
-    ///
-    /// # Panics
-    /// When the slot counts differ.
-    pub(crate) fn append(&mut self, other: Sketches) {
-        assert_eq!(other.num_perm, self.num_perm, "slot count");
-        let base = self.exact.len() as u32;
-        self.slots.extend_from_slice(&other.slots);
-        self.shingles.extend_from_slice(&other.shingles);
-        self.facts.extend_from_slice(&other.facts);
-        self.fact_counts.extend_from_slice(&other.fact_counts);
-        self.exact_ends
-            .extend(other.exact_ends.iter().map(|e| base + e));
-        self.exact.extend_from_slice(&other.exact);
-    }
-
-    /// Renumbers the sketches in place: sketch `i` becomes the one that was
-    /// sketch `order[i]`. `order` must be a permutation of `0..len`.
-    pub(crate) fn permute(&mut self, order: &[u32]) {
-        permute_rows(&mut self.slots, self.num_perm, order);
-        permute_rows(&mut self.shingles, 1, order);
-        permute_rows(&mut self.facts, FACT_SAMPLE, order);
-        permute_rows(&mut self.fact_counts, 1, order);
-        let mut exact = Vec::with_capacity(self.exact.len());
-        let ends: Vec<u32> = order
-            .iter()
-            .map(|&d| {
-                exact.extend_from_slice(self.get(d as usize).exact);
-                exact.len() as u32
-            })
-            .collect();
-        self.exact = exact;
-        self.exact_ends = ends;
-    }
-
     /// The flat slot array (`num_perm` per document, document-major).
     pub fn slots(&self) -> &[u32] {
         &self.slots
@@ -450,6 +415,27 @@ impl Sketches {
         self.fact_counts[to] = s.fact_count;
     }
 
+    /// The sketches `rows[i]` (a sketch's part and its number there), in
+    /// that order: each copied once, the rows in parallel.
+    pub(crate) fn gather(num_perm: usize, rows: &[(&Sketches, usize)]) -> Sketches {
+        use rayon::prelude::*;
+        let mut out = Sketches::zeroed(num_perm, rows.len());
+        out.rows_mut().zip(rows.par_iter()).for_each(
+            |((slots, count, facts, fact_count), &(part, d))| {
+                let s = part.get(d);
+                slots.copy_from_slice(s.slots);
+                *count = s.shingles;
+                facts[..s.facts.len()].copy_from_slice(s.facts);
+                *fact_count = s.fact_count;
+            },
+        );
+        for (end, &(part, d)) in out.exact_ends.iter_mut().zip(rows) {
+            out.exact.extend_from_slice(part.get(d).exact);
+            *end = out.exact.len() as u32;
+        }
+        out
+    }
+
     /// Sets the exact sets after [`rows_mut`](Self::rows_mut) filled the
     /// rest: one per document, empty for a document without one.
     pub(crate) fn set_exact(&mut self, sets: impl IntoIterator<Item = Vec<u64>>) {
@@ -461,45 +447,15 @@ impl Sketches {
     }
 }
 
-/// Renumbers the rows of `width` items of `v` in place, following the
-/// cycles of `order` (a permutation of the rows): row `i` becomes the row
-/// that was row `order[i]`. No second copy of `v` is made.
-pub(crate) fn permute_rows<T: Copy>(v: &mut [T], width: usize, order: &[u32]) {
-    if width == 0 {
-        return;
-    }
-    debug_assert_eq!(v.len(), order.len() * width);
-    let mut done = vec![false; order.len()];
-    let mut held: Vec<T> = Vec::with_capacity(width);
-    for first in 0..order.len() {
-        if done[first] {
-            continue;
-        }
-        held.clear();
-        held.extend_from_slice(&v[first * width..(first + 1) * width]);
-        let mut at = first;
-        loop {
-            done[at] = true;
-            let from = order[at] as usize;
-            if from == first {
-                v[at * width..(at + 1) * width].copy_from_slice(&held);
-                break;
-            }
-            v.copy_within(from * width..(from + 1) * width, at * width);
-            at = from;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     proptest::proptest! {
-        /// Appending parts and permuting in place gives what selecting in
-        /// that order gives.
+        /// Gathering rows from parts gives what selecting them from all the
+        /// sketches in one gives, whatever the order and the cut.
         #[test]
-        fn append_and_permute_equal_select(
+        fn gather_equals_select(
             exact_sizes in proptest::collection::vec(0usize..4, 1..40),
             seed: u64,
             cut in 0usize..40,
@@ -512,19 +468,21 @@ mod tests {
                 fact_count: (d % 5) as u32,
                 exact: (0..exact_sizes[d] as u64).map(|x| x * 10 + d as u64).collect(),
             };
-            let mut all = Sketches::new(3);
-            let mut tail = Sketches::new(3);
+            let (mut all, mut head, mut tail) = (Sketches::new(3), Sketches::new(3), Sketches::new(3));
+            let cut = cut.min(n);
             for d in 0..n {
-                let part = if d < cut.min(n) { &mut all } else { &mut tail };
+                all.push(sketch(d).as_ref());
+                let part = if d < cut { &mut head } else { &mut tail };
                 part.push(sketch(d).as_ref());
             }
-            all.append(tail);
             // A permutation from the seed: sort positions by a hash of them.
-            let mut order: Vec<u32> = (0..n as u32).collect();
+            let mut order: Vec<usize> = (0..n).collect();
             order.sort_by_key(|&d| xxhash_rust::xxh3::xxh3_64_with_seed(&d.to_le_bytes(), seed));
-            let selected = all.select(order.iter().map(|&d| d as usize));
-            all.permute(&order);
-            proptest::prop_assert_eq!(all, selected);
+            let rows: Vec<(&Sketches, usize)> = order
+                .iter()
+                .map(|&d| if d < cut { (&head, d) } else { (&tail, d - cut) })
+                .collect();
+            proptest::prop_assert_eq!(Sketches::gather(3, &rows), all.select(order));
         }
     }
 
