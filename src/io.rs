@@ -346,7 +346,7 @@ fn parse_lines(
     let mut lines: Vec<(u64, usize, usize)> = Vec::new();
     let mut start = 0;
     let mut line = first_line;
-    for end in newlines(bytes).chain([bytes.len()]) {
+    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
         let l = &bytes[start..end];
         let l = l.strip_suffix(b"\r").unwrap_or(l);
         if !l.iter().all(u8::is_ascii_whitespace) {
@@ -386,36 +386,6 @@ fn parse_lines(
         }
     }
     Ok((articles, report, breaks))
-}
-
-/// Positions of the line feeds in `bytes`, in order. Eight bytes are tested
-/// at a time with word operations; only a word that holds a line feed is
-/// looked at byte by byte (lines of news run to thousands of bytes).
-fn newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let words = bytes.chunks_exact(8);
-    let tail = words.remainder();
-    let tail_at = bytes.len() - tail.len();
-    words
-        .enumerate()
-        .filter(|(_, w)| {
-            let x =
-                u64::from_le_bytes((*w).try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
-            // Non-zero exactly when some byte of `x` is zero (a line feed).
-            x.wrapping_sub(ONES) & !x & (ONES * 0x80) != 0
-        })
-        .flat_map(|(i, w)| {
-            w.iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'\n')
-                .map(move |(j, _)| 8 * i + j)
-        })
-        .chain(
-            tail.iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'\n')
-                .map(move |(j, _)| tail_at + j),
-        )
 }
 
 /// An article and whether its line was valid UTF-8 only after repair, or
@@ -559,21 +529,10 @@ pub fn read_inputs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::{any, Just};
+    use proptest::prelude::any;
 
     fn p() -> &'static Path {
         Path::new("in.jsonl")
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn newlines_are_every_line_feed(bytes in proptest::collection::vec(
-            proptest::prop_oneof![Just(b'\n'), Just(b'\r'), Just(0x8a_u8), Just(0x0b_u8), any::<u8>()],
-            0..100,
-        )) {
-            let expected: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'\n').collect();
-            proptest::prop_assert_eq!(newlines(&bytes).collect::<Vec<_>>(), expected);
-        }
     }
 
     #[test]
