@@ -398,10 +398,11 @@ const LINE_GROUP: usize = 32;
 /// The articles of `lines` (number and byte range in `bytes`, in order), read
 /// with the default field names by one JSON reader in turn: its buffer for
 /// strings with escapes, which every news text has, then grows once rather
-/// than once a line. Each value must end on its own line with only white space
-/// after it there (so the next value starts on a later line). When anything is amiss (invalid UTF-8, a bad record, two
-/// values on a line, one across two) the group is read again line by line,
-/// so that each line gets the answer and the error [`parse_line`] gives.
+/// than once a line. Each value must end on its own line with only white
+/// space after it there (so the next value starts on a later line). When
+/// anything is amiss (invalid UTF-8, a bad record, two values on a line, one
+/// across two) the group is read again line by line, so that each line gets
+/// the answer and the error [`parse_line`] gives.
 fn parse_group(
     bytes: &[u8],
     lines: &[(u64, usize, usize)],
