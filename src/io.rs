@@ -401,30 +401,35 @@ const LINE_GROUP: usize = 32;
 /// than once a line. Each value must end on its own line with only white
 /// space after it there (so the next value starts on a later line). When
 /// anything is amiss (invalid UTF-8, a bad record, two values on a line, one
-/// across two) the group is read again line by line, so that each line gets
-/// the answer and the error [`parse_line`] gives.
+/// across two) the rest of the group from that line on is read line by line,
+/// so that each line gets the answer and the error [`parse_line`] gives.
 fn parse_group(
     bytes: &[u8],
     lines: &[(u64, usize, usize)],
     options: &ReadOptions,
 ) -> Vec<(u64, Parsed)> {
-    let by_line = || {
-        lines
-            .iter()
-            .map(|&(no, start, end)| (no, parse_line(&bytes[start..end], options)))
-            .collect()
+    let mut out = Vec::with_capacity(lines.len());
+    // Lines `from..` one at a time, after those already read.
+    let by_line = |from: usize, mut out: Vec<(u64, Parsed)>| {
+        out.extend(
+            lines[from..]
+                .iter()
+                .map(|&(no, start, end)| (no, parse_line(&bytes[start..end], options))),
+        );
+        out
     };
     let (Some(&(_, base, _)), Some(&(_, _, last))) = (lines.first(), lines.last()) else {
-        return Vec::new();
+        return out;
     };
     let Ok(span) = std::str::from_utf8(&bytes[base..last]) else {
-        return by_line();
+        return by_line(0, out);
     };
     let mut values = serde_json::Deserializer::from_str(span).into_iter::<Article>();
-    let mut out = Vec::with_capacity(lines.len());
-    for &(no, _, end) in lines {
+    for (k, &(no, _, end)) in lines.iter().enumerate() {
         // The value ends on this line, and only white space follows it there
-        // (it starts past the line before, which ended the same way).
+        // (it starts past the line before, which ended the same way; so it
+        // is this line's record and nothing else). After the last line's
+        // value, then, nothing is left.
         let alone = |at: usize| {
             at <= end
                 && bytes[at..end]
@@ -433,11 +438,10 @@ fn parse_group(
         };
         match values.next() {
             Some(Ok(a)) if alone(base + values.byte_offset()) => out.push((no, Ok((a, false)))),
-            _ => return by_line(),
+            // The lines before were read right: this one and those after
+            // are read alone.
+            _ => return by_line(k, out),
         }
-    }
-    if values.next().is_some() {
-        return by_line();
     }
     out
 }
