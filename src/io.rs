@@ -356,17 +356,12 @@ fn parse_lines(
         start = end + 1;
     }
     let breaks = line - first_line - 1;
-    let parsed: Vec<(u64, Parsed)> = if options.fields == Fields::default() {
-        lines
-            .par_chunks(LINE_GROUP)
-            .flat_map_iter(|group| parse_group(bytes, group, options))
-            .collect()
-    } else {
-        lines
-            .par_iter()
-            .map(|&(no, start, end)| (no, parse_line(&bytes[start..end], options)))
-            .collect()
-    };
+    // The value stream reads the default field names only.
+    let stream = options.fields == Fields::default();
+    let parsed: Vec<(u64, Parsed)> = lines
+        .par_chunks(LINE_GROUP)
+        .flat_map_iter(|group| parse_group(bytes, group, stream, options))
+        .collect();
     let mut articles = Vec::with_capacity(parsed.len());
     let mut report = ReadReport::default();
     for (line, r) in parsed {
@@ -395,17 +390,19 @@ type Parsed = std::result::Result<(Article, bool), String>;
 /// Lines [`parse_group`] reads with one JSON reader.
 const LINE_GROUP: usize = 32;
 
-/// The articles of `lines` (number and byte range in `bytes`, in order), read
-/// with the default field names by one JSON reader in turn: its buffer for
-/// strings with escapes, which every news text has, then grows once rather
-/// than once a line. Each value must end on its own line with only white
-/// space after it there (so the next value starts on a later line). When
-/// anything is amiss (invalid UTF-8, a bad record, two values on a line, one
-/// across two) the rest of the group from that line on is read line by line,
-/// so that each line gets the answer and the error [`parse_line`] gives.
+/// The articles of `lines` (number and byte range in `bytes`, in order). With
+/// `stream` (the default field names) they are read by one JSON reader in
+/// turn, else each alone. The one reader's buffer for strings with escapes,
+/// which every news text has, then grows once rather than once a line. Each
+/// value must end on its own line with only white space after it there (so
+/// the next value starts on a later line). When anything is amiss (invalid
+/// UTF-8, a bad record, two values on a line, one across two) the rest of
+/// the group from that line on is read line by line, so that each line gets
+/// the answer and the error [`parse_line`] gives.
 fn parse_group(
     bytes: &[u8],
     lines: &[(u64, usize, usize)],
+    stream: bool,
     options: &ReadOptions,
 ) -> Vec<(u64, Parsed)> {
     let mut out = Vec::with_capacity(lines.len());
@@ -418,6 +415,9 @@ fn parse_group(
         );
         out
     };
+    if !stream {
+        return by_line(0, out);
+    }
     let (Some(&(_, base, _)), Some(&(_, _, last))) = (lines.first(), lines.last()) else {
         return out;
     };
@@ -845,6 +845,37 @@ mod tests {
             let options = ReadOptions { skip_bad, lossy_utf8, ..ReadOptions::default() };
             let want = format!("{:?}", line_by_line(&input, &options));
             proptest::prop_assert_eq!(format!("{:?}", parse_jsonl(&input, p(), &options)), want);
+        }
+    }
+
+    #[test]
+    fn other_field_names_are_read_even_where_the_default_ones_are_present() {
+        // Records that the default names read too, differently: only the
+        // configured names may be used.
+        let mut input = Vec::new();
+        for i in 0..40 {
+            input.extend_from_slice(
+                format!(
+                    "{{\"id\":{i},\"text\":\"teaser\",\"key\":\"k{i}\",\"body\":\"full {i}\"}}\n"
+                )
+                .as_bytes(),
+            );
+        }
+        let options = ReadOptions {
+            fields: Fields {
+                id: "key".into(),
+                text: "body".into(),
+                ..Fields::default()
+            },
+            ..ReadOptions::default()
+        };
+        let (articles, _) = parse_jsonl(&input, p(), &options).unwrap();
+        assert_eq!(articles.len(), 40);
+        for (i, a) in articles.iter().enumerate() {
+            assert_eq!(
+                (a.id.as_str(), a.text.as_str()),
+                (format!("k{i}").as_str(), format!("full {i}").as_str())
+            );
         }
     }
 

@@ -146,11 +146,15 @@ impl SignedParts {
         self.parts.push(piece);
     }
 
+    /// The number of the first document of piece `p`.
+    fn start(&self, p: usize) -> usize {
+        p.checked_sub(1).map_or(0, |q| self.ends[q])
+    }
+
     /// The piece holding document `d`, and `d`'s number in it.
     fn locate(&self, d: usize) -> (&Signed, usize) {
         let p = self.ends.partition_point(|&end| end <= d);
-        let start = p.checked_sub(1).map_or(0, |q| self.ends[q]);
-        (&self.parts[p], d - start)
+        (&self.parts[p], d - self.start(p))
     }
 
     /// The content hash of document `d`.
@@ -178,7 +182,7 @@ impl SignedParts {
         }
         let mut bad_dates: Vec<(usize, String)> = Vec::new();
         for (p, part) in self.parts.iter().enumerate() {
-            let start = p.checked_sub(1).map_or(0, |q| self.ends[q]);
+            let start = self.start(p);
             bad_dates.extend(
                 part.bad_dates
                     .iter()

@@ -197,7 +197,7 @@ pub(crate) fn fold_case_into(word: &str, out: &mut Vec<u8>, check: bool) {
     for c in word.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase() as u8);
-        } else if let Some(&l) = table.get(c as usize).filter(|&&l| l != '\0') {
+        } else if let Some(l) = tabled_lower(table, c) {
             out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
         } else {
             for l in lower_case(c) {
@@ -233,6 +233,13 @@ fn lower_table() -> &'static [char] {
             .map(|u| char::from_u32(u).and_then(one_lower).unwrap_or('\0'))
             .collect()
     })
+}
+
+/// The one-character case folding of `c` when `table` ([`lower_table`])
+/// holds it.
+#[inline]
+fn tabled_lower(table: &[char], c: char) -> Option<char> {
+    table.get(c as usize).copied().filter(|&l| l != '\0')
 }
 
 /// The case folding of `c` when it is one character.
@@ -389,7 +396,7 @@ impl<'a> Folder<'a> {
             self.out.push(p);
         } else if !self.lower {
             self.out.push(c);
-        } else if let Some(&l) = lower_table().get(c as usize).filter(|&&l| l != '\0') {
+        } else if let Some(l) = tabled_lower(lower_table(), c) {
             self.out.push(l);
         } else {
             self.out.extend(lower_case(c));
