@@ -102,12 +102,6 @@ impl Blocking {
         }
     }
 
-    /// How many buckets [`postings`](Self::postings) posts each term of a
-    /// document of `day` under.
-    pub(crate) fn buckets_of(&self, day: Option<Day>) -> usize {
-        self.buckets(day).1
-    }
-
     /// The buckets a document of `day` is posted under, as `(bucket, home)`:
     /// the first `count` of the array. A dated document (with a time
     /// horizon) is at home in its own time bucket and visits the one before
@@ -115,11 +109,19 @@ impl Blocking {
     fn buckets(&self, day: Option<Day>) -> ([(i32, bool); 3], usize) {
         match (day, self.width) {
             (Some(day), Some(width)) => {
-                let bucket = day.days().div_euclid(width as i32);
+                // Above the undated bucket and the one before it, whatever
+                // the day (a `Day` holds any `i32`).
+                let bucket = day.days().div_euclid(width as i32).max(UNDATED + 2);
                 ([(bucket, true), (bucket - 1, false), (UNDATED, false)], 3)
             }
             _ => ([(UNDATED, true), (UNDATED, false), (UNDATED, false)], 1),
         }
+    }
+
+    /// The bucket a document of `day` is at home in (see
+    /// [`buckets`](Self::buckets)).
+    fn home(&self, day: Option<Day>) -> i32 {
+        self.buckets(day).0[0].0
     }
 
     /// Whether a key's members are few enough to give pairs.
@@ -161,16 +163,27 @@ pub(crate) fn candidate_pairs(
     terms: &[Vec<u64>],
     days: &[Option<Day>],
 ) -> (Vec<(u32, u32)>, u64) {
-    let mut postings: Vec<Posting> = Vec::with_capacity(
-        terms
-            .iter()
-            .zip(days)
-            .map(|(t, &day)| t.len() * blocking.buckets_of(day))
-            .sum(),
-    );
-    for (d, (t, &day)) in terms.iter().zip(days).enumerate() {
-        blocking.postings(d as u64, t, day, &mut postings);
-    }
+    // The postings, documents in parallel (in document order), each in
+    // half a [`Posting`]'s size: whether a document is at home under a
+    // bucket is told again from its day below.
+    let mut postings: Vec<Slot> = terms
+        .par_iter()
+        .zip(days)
+        .enumerate()
+        .flat_map_iter(|(d, (t, &day))| {
+            let (buckets, count) = blocking.buckets(day);
+            buckets
+                .into_iter()
+                .take(count)
+                .flat_map(move |(bucket, _)| {
+                    t.iter().map(move |&term| Slot {
+                        term,
+                        bucket,
+                        doc: d as u32,
+                    })
+                })
+        })
+        .collect();
     group_by_key(&mut postings);
     // Each expanded key's members, `doc << 1 | home`, in document order (a
     // quarter of a posting's size: the counting below reads them over and
@@ -187,7 +200,10 @@ pub(crate) fn candidate_pairs(
             continue;
         }
         let start = members.len();
-        members.extend(run.iter().map(|p| p.doc << 1 | u64::from(p.home)));
+        members.extend(run.iter().map(|p| {
+            let home = blocking.home(days[p.doc as usize]) == p.bucket;
+            u64::from(p.doc) << 1 | u64::from(home)
+        }));
         lists.push(start..members.len());
     }
     drop(postings);
@@ -233,16 +249,26 @@ pub(crate) fn candidate_pairs(
     (pairs, skipped)
 }
 
+/// One key term of one document under a time bucket, as
+/// [`candidate_pairs`] sorts them: a [`Posting`] without its home flag.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    term: u64,
+    bucket: i32,
+    doc: u32,
+}
+
+impl Slot {
+    fn key(&self) -> (u64, i32) {
+        (self.term, self.bucket)
+    }
+}
+
 /// Groups `postings` by key, each key's in the order given (postings are
 /// made document by document, so each key's members stay in document
 /// order). Terms are uniform hashes ([`sort_by_hash`]).
-fn group_by_key(postings: &mut [Posting]) {
-    sort_by_hash(
-        postings,
-        Posting::key,
-        |k| k.0,
-        &mut BucketScratch::default(),
-    );
+fn group_by_key(postings: &mut [Slot]) {
+    sort_by_hash(postings, Slot::key, |k| k.0, &mut BucketScratch::default());
 }
 
 #[cfg(test)]
@@ -256,8 +282,9 @@ mod tests {
         for (d, (t, &day)) in terms.iter().zip(days).enumerate() {
             let before = postings.len();
             blocking.postings(d as u64, t, day, &mut postings);
-            // The count the document-by-document way reserves for.
-            assert_eq!(postings.len() - before, t.len() * blocking.buckets_of(day));
+            // Each term at home under exactly one bucket.
+            let made = &postings[before..];
+            assert_eq!(made.iter().filter(|p| p.home).count(), t.len());
         }
         postings.sort_unstable();
         let mut pairs = Vec::new();
@@ -288,6 +315,21 @@ mod tests {
             let (pairs, _) = candidate_pairs(&blocking, &terms, &days);
             proptest::prop_assert_eq!(pairs, by_keys(&blocking, &terms, &days));
         }
+    }
+
+    #[test]
+    fn a_day_at_the_end_of_the_range_is_neither_undated_nor_an_overflow() {
+        // With a one-day horizon the earliest day's bucket would be the
+        // undated one, and the bucket before it past the end of `i32`.
+        let config = StoryConfig {
+            horizon_days: 1,
+            ..StoryConfig::default()
+        };
+        let blocking = Blocking::new(&config);
+        let terms = vec![vec![1, 2]; 3];
+        let days = [Some(i32::MIN), Some(0), None].map(|d| d.map(Day::from_days));
+        let (pairs, _) = candidate_pairs(&blocking, &terms, &days);
+        assert_eq!(pairs, vec![(0, 2), (1, 2)]);
     }
 
     #[test]
