@@ -91,15 +91,26 @@ impl Blocking {
         day: Option<Day>,
         out: &mut Vec<Posting>,
     ) {
+        out.extend(self.posted(terms, day).map(|(term, bucket, home)| Posting {
+            term,
+            bucket,
+            doc,
+            home,
+        }));
+    }
+
+    /// Each of `terms` (of a document of `day`) under each bucket it is
+    /// posted under, bucket by bucket: `(term, bucket, home)`.
+    fn posted<'t>(
+        &self,
+        terms: &'t [u64],
+        day: Option<Day>,
+    ) -> impl Iterator<Item = (u64, i32, bool)> + 't {
         let (buckets, count) = self.buckets(day);
-        for &(bucket, home) in &buckets[..count] {
-            out.extend(terms.iter().map(|&term| Posting {
-                term,
-                bucket,
-                doc,
-                home,
-            }));
-        }
+        buckets
+            .into_iter()
+            .take(count)
+            .flat_map(move |(bucket, home)| terms.iter().map(move |&term| (term, bucket, home)))
     }
 
     /// The buckets a document of `day` is posted under, as `(bucket, home)`:
@@ -171,17 +182,11 @@ pub(crate) fn candidate_pairs(
         .zip(days)
         .enumerate()
         .flat_map_iter(|(d, (t, &day))| {
-            let (buckets, count) = blocking.buckets(day);
-            buckets
-                .into_iter()
-                .take(count)
-                .flat_map(move |(bucket, _)| {
-                    t.iter().map(move |&term| Slot {
-                        term,
-                        bucket,
-                        doc: d as u32,
-                    })
-                })
+            blocking.posted(t, day).map(move |(term, bucket, _)| Slot {
+                term,
+                bucket,
+                doc: d as u32,
+            })
         })
         .collect();
     group_by_key(&mut postings);
