@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The speed rows of the README's "Where the goals stand", each measured in alternation.
 
-Usage: scripts/speed.py [--rounds 3] [--threads 2] [--bin target/release/storyhash]
+Usage: scripts/speed.py [--rounds 3] [--threads 2] [--bin target/release/storyhash] [--peers]
 
 Three comparisons, each run round by round, the two sides one after the other in every
 round, so that both see the same load on a shared machine; it reports every round and the
@@ -13,6 +13,9 @@ median of the per-round ratios (never one absolute time):
            per article
   stories  the whole command with stories against the copy tier alone, on the same corpora
   allsides the story stage against reading and signing on allsides_roundups, from `-v`
+  peers    with --peers: the copy tier against gaoya and rensa on the 100k corpus through
+           ../shared/bench/peers.py (its venv from setup.sh; 5 repetitions, about 8 minutes),
+           which interleaves them itself; its summary table is printed as it gives it
 
 Corpora: $BENCH_WORK/c10k.jsonl, c100k.jsonl and c300k.jsonl (`make_corpus.py --docs N
 --seed 1`; `$BENCH_WORK` defaults to /tmp/storyhash-bench) and ../shared/corpora; the probe:
@@ -35,6 +38,7 @@ WORK = Path(os.environ.get("BENCH_WORK", "/tmp/storyhash-bench"))
 PROBE = WORK / "limit-native/release/limit-probe"
 GENERATED = [("10k", 10_000), ("100k", 100_000), ("300k", 300_000)]
 ALLSIDES = ROOT.parent / "shared/corpora/allsides_roundups/docs.jsonl"
+BENCH = ROOT.parent / "shared/bench"
 
 
 def run(cmd):
@@ -78,6 +82,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--bin", default=str(ROOT / "target/release/storyhash"))
+    ap.add_argument("--peers", action="store_true", help="also gaoya and rensa (slow)")
     a = ap.parse_args()
     if not Path(a.bin).exists():
         sys.exit(f"{a.bin} not found: cargo build --release -p storyhash-cli")
@@ -124,6 +129,30 @@ def main():
         report("allsides story stage / reading and signing", rounds)
     else:
         print(f"allsides: {ALLSIDES} not found, skipped")
+
+    if a.peers:
+        peers(a)
+
+
+def peers(a):
+    """The copy tier against gaoya and rensa on the 100k corpus, by the shared harness."""
+    python, corpus = WORK / "venv/bin/python", WORK / "c100k.jsonl"
+    if not (python.exists() and corpus.exists() and (BENCH / "peers.py").exists()):
+        print(f"peers: needs {python} and {corpus} (../shared/bench/setup.sh), skipped")
+        return
+    command = (f"{Path(a.bin).resolve()} --threads {a.threads} cluster --no-stories "
+               "--format jsonl --quiet {corpus}")
+    done = subprocess.run(
+        [python, "peers.py", "--corpus", corpus, "--modes", "e2e", "--reps", "5", "--threads",
+         str(a.threads), "--peers", "gaoya,rensa", "--cmd", f"storyhash={command}"],
+        cwd=BENCH, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"peers.py failed:\n{done.stderr}")
+    lines = done.stdout.splitlines()
+    table = next(i for i, l in enumerate(lines) if l.startswith("peer "))
+    print("peers (100k, e2e, 5 repetitions):")
+    for line in lines[table:table + 4]:
+        print("  " + line)
 
 
 if __name__ == "__main__":
