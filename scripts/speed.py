@@ -3,15 +3,16 @@
 
 Usage: scripts/speed.py [--rounds 3] [--threads 2] [--bin target/release/storyhash] [--peers]
 
-Three comparisons, each run round by round, the two sides one after the other in every
-round, so that both see the same load on a shared machine; it reports every round and the
-median of the per-round ratios (never one absolute time):
+Three comparisons (four with --peers), each run round by round, the two sides one after
+the other in every round, so that both see the same load on a shared machine; it reports
+every round and the median of the per-round ratios (never one absolute time):
 
   probe    the copy tier as a whole process (`cluster --no-stories --format jsonl`) against
            the native limit probe's in-memory pipeline (`pipe32x` + `lsh`, 32 bands of 4
            rows), on each generated corpus at hand, with the command's peak RSS and time
            per article
-  stories  the whole command with stories against the copy tier alone, on the same corpora
+  stories  the whole command with stories against the copy tier alone, on the 10k and 100k
+           corpora
   allsides the story stage against reading and signing on allsides_roundups, from `-v`
   peers    with --peers: the copy tier against gaoya and rensa on the 100k corpus through
            ../shared/bench/peers.py (its venv from setup.sh; 5 repetitions, about 8 minutes),
@@ -84,6 +85,7 @@ def main():
     ap.add_argument("--bin", default=str(ROOT / "target/release/storyhash"))
     ap.add_argument("--peers", action="store_true", help="also gaoya and rensa (slow)")
     a = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each result as it comes, even through a pipe
     if not Path(a.bin).exists():
         sys.exit(f"{a.bin} not found: cargo build --release -p storyhash-cli")
     cmd = [a.bin, "--threads", str(a.threads), "cluster", "--format", "jsonl", "--quiet"]
