@@ -314,11 +314,13 @@ pub struct StoryConfig {
     /// all: the coverage of one event (the report, the reactions, the first
     /// follow-ups) runs over its first week. Default 7.
     pub time_grace_days: u32,
-    /// The least the time factor falls to. Default 0.7, what one kind of
-    /// conflicting numbers leaves ([`conflict_penalty`](Self::conflict_penalty)):
-    /// time apart is evidence of two events, not a veto, so far apart two
-    /// articles still share a story when their similarity is at least
-    /// `threshold / time_floor` (a trial or a recount months later).
+    /// The least the time factor falls to. Default 0.8, above what one kind
+    /// of conflicting numbers leaves ([`conflict_penalty`](Self::conflict_penalty)):
+    /// time apart is weaker evidence of two events than a different toll or
+    /// year (one story's follow-ups come weeks and months later), and no
+    /// veto, so far apart two articles still share a story when their
+    /// similarity is at least `threshold / time_floor` (a trial or a recount
+    /// months later).
     pub time_floor: f64,
     /// Two dated articles further apart than this many days are never
     /// compared (it is also the width of the blocking's time buckets).
@@ -359,7 +361,7 @@ impl Default for StoryConfig {
             max_posting: 100,
             half_life_days: 30.0,
             time_grace_days: 7,
-            time_floor: 0.7,
+            time_floor: 0.8,
             horizon_days: 90,
             conflict_penalty: 0.3,
             density_rank: 2,

@@ -134,7 +134,7 @@ fn ecbplus_events_with_default_configuration() {
 #[test]
 fn ecbplus_events_covered_over_weeks_stay_together() {
     // Exponential, mean 7 days (cut at 60).
-    let s = dated_ecbplus(|rng| (-7.0 * (1.0 - rng.unit()).ln()).min(60.0) as i32);
+    let s = dated_ecbplus(500, |rng| (-7.0 * (1.0 - rng.unit()).ln()).min(60.0) as i32);
     let Some(s) = s else { return };
     eprintln!(
         "ecbplus dated over weeks: B3 P {:.3} R {:.3} F1 {:.3}",
@@ -151,7 +151,7 @@ fn ecbplus_events_covered_over_weeks_stay_together() {
 /// them (B3 F1 about 0.83).
 #[test]
 fn ecbplus_events_followed_up_for_months_stay_together() {
-    let s = dated_ecbplus(|rng| {
+    let s = dated_ecbplus(500, |rng| {
         if rng.unit() < 0.2 {
             rng.below(90) as i32
         } else {
@@ -166,11 +166,31 @@ fn ecbplus_events_followed_up_for_months_stay_together() {
     assert!(s.bcubed_f1 >= 0.88 && s.bcubed_precision >= 0.97, "{s:?}");
 }
 
+/// The hardest spread: every article any day of its event's first three
+/// months (a story covered every few days, with no burst), the two similar
+/// events of a topic only 60 days apart, so that their coverage overlaps.
+/// Time apart must not split the events nor join the similar ones: B3 F1
+/// 0.904 (precision 0.987) with the time factor's floor of 0.8, 0.877 with
+/// the 0.7 it had before.
+#[test]
+fn ecbplus_events_covered_evenly_for_three_months_stay_together() {
+    let s = dated_ecbplus(60, |rng| rng.below(90) as i32);
+    let Some(s) = s else { return };
+    eprintln!(
+        "ecbplus covered evenly for three months: B3 P {:.3} R {:.3} F1 {:.3}",
+        s.bcubed_precision, s.bcubed_recall, s.bcubed_f1
+    );
+    assert!(s.bcubed_f1 >= 0.89 && s.bcubed_precision >= 0.97, "{s:?}");
+}
+
 /// ECB+ clustered with dates: each topic's first event starts on a random
-/// day of eight years, its similar event 500 days later, and each article
-/// comes `offset` days after its event's start. The score against the gold
-/// events, or `None` without `../shared`.
-fn dated_ecbplus(mut offset: impl FnMut(&mut common::Rng) -> i32) -> Option<Scores> {
+/// day of eight years, its similar event `sibling_gap` days later, and each
+/// article comes `offset` days after its event's start. The score against
+/// the gold events, or `None` without `../shared`.
+fn dated_ecbplus(
+    sibling_gap: i32,
+    mut offset: impl FnMut(&mut common::Rng) -> i32,
+) -> Option<Scores> {
     let (mut articles, gold) = labelled("ecbplus")?;
     let mut rng = common::Rng(7);
     let mut start: HashMap<&str, i32> = HashMap::new();
@@ -180,7 +200,7 @@ fn dated_ecbplus(mut offset: impl FnMut(&mut common::Rng) -> i32) -> Option<Scor
         let topic_start = *start
             .entry(topic)
             .or_insert_with(|| 14_610 + rng.below(3_000) as i32);
-        let day = topic_start + sibling * 500 + offset(&mut rng);
+        let day = topic_start + sibling * sibling_gap + offset(&mut rng);
         a.date = Some(storyhash::Day::from_days(day).to_string());
     }
     Some(score(&stories(&cluster(&articles)), &gold))
