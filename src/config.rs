@@ -279,7 +279,10 @@ pub struct StoryConfig {
     pub enabled: bool,
     /// Average-link threshold on the TF-IDF cosine similarity: two stories
     /// merge when the mean similarity over all their cross pairs of copy
-    /// groups reaches it. Default 0.17.
+    /// groups reaches it. A copy group the averages leave alone then joins
+    /// the story its strongest link goes to when that link reaches 1.2 times
+    /// the threshold and twice its strongest link into any other story.
+    /// Default 0.17.
     pub threshold: f64,
     /// The evidence a similarity needs: a pair's cosine is scaled by `n /
     /// (n + evidence)`, `n` being how many shared features carry it (the

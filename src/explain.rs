@@ -508,6 +508,11 @@ fn copy_decision(
     }
 }
 
+/// The other way two articles come to share a story (a leftover of the
+/// averages joining on its strongest link: `stories::link`).
+const LEFTOVER: &str = ", or one of them, left alone by the averages, joined the story on its \
+                        strongest link";
+
 #[allow(clippy::too_many_arguments)]
 fn story_decision(
     threshold: f64,
@@ -526,11 +531,11 @@ fn story_decision(
     match (same_story, proposed) {
         (true, true) if similarity >= threshold => format!(
             "one story: similarity {similarity:.3} >= {threshold}, and the average over their \
-             stories' pairs reached it"
+             stories' pairs reached it{LEFTOVER}"
         ),
         (true, true) => format!(
             "one story through other articles: their own similarity is {similarity:.3}, but the \
-             average over all pairs of the two stories reached {threshold}"
+             average over all pairs of the two stories reached {threshold}{LEFTOVER}"
         ),
         (true, false) => {
             let why = match beyond {
@@ -544,7 +549,7 @@ fn story_decision(
             format!(
                 "one story through other articles: they were never compared ({why}), so their \
                  pair counts 0, but the average over all pairs of the two stories reached \
-                 {threshold}"
+                 {threshold}{LEFTOVER}"
             )
         }
         (false, false) => match beyond {

@@ -474,7 +474,9 @@ impl Stages {
         self.config.stories.threshold
     }
 
-    /// Stage 14: average linkage of one component: `(doc, story)` for each
+    /// Stage 14: average linkage of one component, then each document it
+    /// leaves alone joined to the story of its clear strongest link (see
+    /// [`StoryConfig::threshold`](crate::StoryConfig)): `(doc, story)` for each
     /// of `members`, a story named by its smallest `doc`. `sims` are the
     /// scored candidate pairs among them (positive similarity only).
     ///
@@ -489,7 +491,7 @@ impl Stages {
             .zip(sims)
             .map(|(&(a, b), e)| (a.min(b), a.max(b), e.2))
             .collect();
-        let (labels, _) = stories::average_link(order.len(), &local_sims, self.story_threshold());
+        let (labels, _) = stories::link(order.len(), &local_sims, self.story_threshold());
         Ok(labels
             .iter()
             .enumerate()

@@ -726,8 +726,9 @@ impl Stages {
         sims_batch(&out)
     }
 
-    /// Stage 14: average linkage of one component: members `{doc}` and its
-    /// pairs `{a, b, similarity}` to `{doc, story}`.
+    /// Stage 14: average linkage of one component, then the documents it
+    /// leaves alone joined to the story of their clear strongest link:
+    /// members `{doc}` and its pairs `{a, b, similarity}` to `{doc, story}`.
     fn stories(
         &self,
         py: Python<'_>,

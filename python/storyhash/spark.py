@@ -20,7 +20,7 @@ Stages (see the README's "Past one machine" for what each shuffle carries):
    features, document frequencies (by feature and by language), weights and
    key terms, postings grouped by ``(term, time bucket)``, pairs counted and
    scored, densities, components of the strong pairs, average linkage of
-   each (``applyInArrow``).
+   each with its leftovers joined (``applyInArrow``).
 
 Spark has no unsigned 64-bit type: band keys and terms (uniform 64-bit
 hashes) travel as ``long`` with the top bit flipped, which keeps their
@@ -383,7 +383,7 @@ def _stories(spark, stages, numbered, first_rep, signed, local_threshold, checkp
         checkpoint,
     )
     report["story_pairs"] = sims.count()
-    # 13. Components of the strong pairs; 14. average linkage of each.
+    # 13. Components of the strong pairs; 14. average linkage of each (leftovers joined).
     strong = sims.where(F.col("similarity") >= stages.story_threshold()).select("a", "b")
     comp = _components(spark, strong, local_threshold, checkpoint, report, "story")
     report["largest_story_component"] = comp.groupBy("component").count().agg(F.max("count")).collect()[0][0] or 0

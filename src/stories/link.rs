@@ -1,5 +1,7 @@
 //! Average-link agglomerative clustering over a sparse similarity graph
-//! (Sokal and Michener 1958), one connected component at a time.
+//! (Sokal and Michener 1958), one connected component at a time, then the
+//! items it leaves alone joined to the story of their clear strongest link
+//! ([`link()`]).
 //!
 //! Two clusters merge when the *mean* similarity over all their cross pairs
 //! reaches the threshold, a pair the blocking did not propose counting as 0.
@@ -337,6 +339,79 @@ pub(crate) fn pairs_by_item(n: usize, sims: &[(u32, u32, f64)]) -> ByItem<(u32, 
     })
 }
 
+/// How far a leftover's strongest link into a story must reach, as a
+/// multiple of the linkage threshold, for it to join that story
+/// ([`link()`]).
+/// A link just at the threshold is the borderline case the averages
+/// settle; a leftover joins on a clearer one.
+const LEFTOVER_REACH: f64 = 1.2;
+
+/// How many times its strongest link into any other story a leftover's
+/// strongest link into a story must be for it to join that story
+/// ([`link()`]): one story clearly, not the nearer of two.
+const LEFTOVER_MARGIN: f64 = 2.0;
+
+/// The stories of items `0..n` under `sims`: [`average_link`] at
+/// `threshold`, then each item it leaves alone joins the story of two or
+/// more items its strongest link goes to, when that link reaches
+/// [`LEFTOVER_REACH`] times the threshold and [`LEFTOVER_MARGIN`] times its
+/// strongest link into any other such story.
+///
+/// Average linkage counts a pair the blocking never proposed as 0, so one
+/// report strongly linked to one member of a story of ten, and to no other,
+/// averages a tenth of that link and stays alone, the more surely the larger
+/// the story. A leftover joins at most one story and no two stories merge
+/// through it, so this cannot chain; and its link is above the threshold,
+/// so it stays within its component of such links. Returns the label of each item (the
+/// smallest index in its story) and the number of merges and joins.
+pub(crate) fn link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
+    let reach = threshold * LEFTOVER_REACH;
+    let (mut labels, mut merges) = average_link(n, sims, threshold);
+    let mut size = vec![0u32; n];
+    for &l in &labels {
+        size[l as usize] += 1;
+    }
+    // Each leftover's strongest link into each story of two or more: the
+    // best story and the runner-up's strongest link.
+    let mut best: Vec<(f64, u32, f64)> = vec![(0.0, u32::MAX, 0.0); n];
+    for &(a, b, s) in sims {
+        for (x, y) in [(a, b), (b, a)] {
+            let story = labels[y as usize];
+            if size[labels[x as usize] as usize] != 1 || size[story as usize] < 2 {
+                continue;
+            }
+            let (top, top_story, second) = &mut best[x as usize];
+            if *top_story == story {
+                *top = top.max(s);
+            } else if s > *top || (s == *top && story < *top_story) {
+                *second = second.max(*top);
+                (*top, *top_story) = (s, story);
+            } else {
+                *second = second.max(s);
+            }
+        }
+    }
+    let mut joined = false;
+    for (x, &(top, story, second)) in best.iter().enumerate() {
+        if story != u32::MAX && top >= reach && top >= LEFTOVER_MARGIN * second {
+            labels[x] = story;
+            merges += 1;
+            joined = true;
+        }
+    }
+    if joined {
+        // A story's label is its smallest member, which a leftover may be.
+        let mut smallest: Vec<u32> = (0..n as u32).collect();
+        for (x, &l) in labels.iter().enumerate() {
+            smallest[l as usize] = smallest[l as usize].min(x as u32);
+        }
+        for l in &mut labels {
+            *l = smallest[*l as usize];
+        }
+    }
+    (labels, merges)
+}
+
 /// Sparse average-link agglomerative clustering. Returns the label of each
 /// item (smallest index in its cluster) and the number of merges.
 pub(crate) fn average_link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
@@ -626,6 +701,70 @@ mod tests {
                 average_link(n, &sims, threshold),
                 average_link_by_rescoring(n, &sims, threshold)
             );
+        }
+    }
+
+    /// A tight story of three (0, 1, 2) and two more (4, 5, 6), and
+    /// `extra` links of item 3.
+    fn two_stories_and(extra: &[(u32, u32, f64)]) -> Vec<(u32, u32, f64)> {
+        let mut sims = vec![];
+        for (a, b) in [(0, 1), (0, 2), (1, 2), (4, 5), (4, 6), (5, 6)] {
+            sims.push((a, b, 0.9));
+        }
+        sims.extend_from_slice(extra);
+        sims.sort_by_key(|e| (e.0, e.1));
+        sims
+    }
+
+    #[test]
+    fn a_leftover_joins_the_story_of_its_clear_strongest_link() {
+        // 3's one link averages 0.5 / 3 with the story of 0: alone.
+        let sims = two_stories_and(&[(0, 3, 0.5)]);
+        assert_eq!(average_link(7, &sims, 0.3).0, [0, 0, 0, 3, 4, 4, 4]);
+        assert_eq!(link(7, &sims, 0.3), (vec![0, 0, 0, 0, 4, 4, 4], 5));
+        // Not when the link is borderline (under 1.2 x 0.3) ...
+        let sims = two_stories_and(&[(0, 3, 0.35)]);
+        assert_eq!(link(7, &sims, 0.3).0, [0, 0, 0, 3, 4, 4, 4]);
+        // ... nor when the other story is nearly as close (0.5 < 2 x 0.3).
+        let sims = two_stories_and(&[(0, 3, 0.5), (3, 5, 0.3)]);
+        assert_eq!(link(7, &sims, 0.3).0, [0, 0, 0, 3, 4, 4, 4]);
+        // A link to another leftover does not count against it.
+        let sims = two_stories_and(&[(0, 3, 0.5), (3, 7, 0.29)]);
+        assert_eq!(link(8, &sims, 0.3).0, [0, 0, 0, 0, 4, 4, 4, 7]);
+        // A leftover smaller than every member names the story.
+        let sims = two_stories_and(&[(3, 4, 0.5)]);
+        assert_eq!(link(7, &sims, 0.3).0, [0, 0, 0, 3, 3, 3, 3]);
+    }
+
+    proptest::proptest! {
+        /// `link` changes average linkage's stories only by adding items it
+        /// left alone to stories of two or more, each to one.
+        #[test]
+        fn link_only_adds_leftovers_to_stories(
+            n in 2usize..12,
+            pairs in proptest::collection::btree_map((0u32..12, 0u32..12), 1u32..=8, 0..40),
+        ) {
+            let sims: Vec<(u32, u32, f64)> = pairs
+                .into_iter()
+                .filter(|&((a, b), _)| a < b && (b as usize) < n)
+                .map(|((a, b), s)| (a, b, f64::from(s) / 8.0))
+                .collect();
+            let (before, _) = average_link(n, &sims, 0.375);
+            let (after, _) = link(n, &sims, 0.375);
+            let size = |labels: &[u32], x: usize| labels.iter().filter(|&&l| l == labels[x]).count();
+            for x in 0..n {
+                for y in 0..n {
+                    if before[x] == before[y] {
+                        proptest::prop_assert_eq!(after[x], after[y]);
+                    } else if after[x] == after[y] {
+                        // Joined: one of them was alone.
+                        proptest::prop_assert!(size(&before, x) == 1 || size(&before, y) == 1);
+                    }
+                }
+                // Labels are the smallest member.
+                proptest::prop_assert!(after[x] as usize <= x);
+                proptest::prop_assert_eq!(after[after[x] as usize], after[x]);
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 //! | features | [`features`] | content words, names and entity runs, numbers, title |
 //! | weighting | [`weight`] | TF-IDF unit vectors, key terms, the time prior |
 //! | blocking | [`block`] | candidate pairs sharing key terms within the horizon |
-//! | linkage | [`link`] | average linkage, one connected component at a time |
+//! | linkage | [`link`](mod@link) | average linkage, one connected component at a time; then each article it leaves alone joins the story of its clear strongest link |
 
 pub(crate) mod block;
 mod features;
@@ -25,7 +25,7 @@ use crate::hash::Map;
 
 pub use features::Numbers;
 pub(crate) use features::{FeatureExtractor, FeatureScratch};
-pub(crate) use link::{average_link, dot_terms, pairs_by_item, Dot, DotTable, Numbered};
+pub(crate) use link::{dot_terms, link, pairs_by_item, Dot, DotTable, Numbered};
 pub(crate) use stopwords::LANGUAGES;
 use weight::weigh_tagged;
 pub(crate) use weight::{
@@ -161,9 +161,10 @@ pub(crate) struct Profile {
     pub(crate) numbers: Numbers,
 }
 
-/// Average linkage on each connected component of the pairs at or above
-/// `threshold` of `sims` (pairs of `0..n`); the label of each document (the
-/// smallest document of its cluster) and the number of merges.
+/// [`link()`] (average linkage, then leftovers joined) on each connected
+/// component of the pairs at or above `threshold` of `sims` (pairs of
+/// `0..n`); the label of each document (the smallest document of its
+/// cluster) and the number of merges and joins.
 pub(crate) fn link_components(
     n: usize,
     sims: &[(u32, u32, f64)],
@@ -196,7 +197,7 @@ pub(crate) fn link_components(
     let results: Vec<(Vec<u32>, u64)> = parts
         .par_iter()
         .zip(local_sims)
-        .map(|(members, sims)| average_link(members.len(), &sims, threshold))
+        .map(|(members, sims)| link(members.len(), &sims, threshold))
         .collect();
     let mut labels: Vec<u32> = (0..n as u32).collect();
     let mut merges = 0;

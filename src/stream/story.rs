@@ -6,8 +6,8 @@ use super::NO_DAY;
 use crate::article::Day;
 pub(crate) use crate::stories::link::Centroid;
 use crate::stories::{
-    average_link, log_tf, pair_similarity, top_terms, weigh_stream, Numbers, PairRule, Side,
-    TimePrior, Vector,
+    link, log_tf, pair_similarity, top_terms, weigh_stream, Numbers, PairRule, Side, TimePrior,
+    Vector,
 };
 
 /// A story no copy group has joined while this many others were started is
@@ -154,7 +154,7 @@ pub(crate) fn recut(
             }
         }
     }
-    let (labels, _) = average_link(n, &sims, threshold);
+    let (labels, _) = link(n, &sims, threshold);
     let mut parts: Vec<Vec<u32>> = Vec::new();
     let mut part_of = vec![u32::MAX; n];
     for (i, &l) in labels.iter().enumerate() {
