@@ -341,9 +341,8 @@ pub(crate) fn pairs_by_item(n: usize, sims: &[(u32, u32, f64)]) -> ByItem<(u32, 
 
 /// How far a leftover's strongest link into a story must reach, as a
 /// multiple of the linkage threshold, for it to join that story
-/// ([`link()`]).
-/// A link just at the threshold is the borderline case the averages
-/// settle; a leftover joins on a clearer one.
+/// ([`link()`]). A link just at the threshold is the borderline case the
+/// averages settle; a leftover joins on a clearer one.
 const LEFTOVER_REACH: f64 = 1.2;
 
 /// How many times its strongest link into any other story a leftover's
@@ -362,8 +361,9 @@ const LEFTOVER_MARGIN: f64 = 2.0;
 /// averages a tenth of that link and stays alone, the more surely the larger
 /// the story. A leftover joins at most one story and no two stories merge
 /// through it, so this cannot chain; and its link is above the threshold,
-/// so it stays within its component of such links. Returns the label of each item (the
-/// smallest index in its story) and the number of merges and joins.
+/// so it stays within its component of such links. Returns the label of
+/// each item (the smallest index in its story) and the number of merges and
+/// joins.
 pub(crate) fn link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u32>, u64) {
     let reach = threshold * LEFTOVER_REACH;
     let (mut labels, mut merges) = average_link(n, sims, threshold);
@@ -751,7 +751,8 @@ mod tests {
                 .collect();
             let (before, _) = average_link(n, &sims, 0.375);
             let (after, _) = link(n, &sims, 0.375);
-            let size = |labels: &[u32], x: usize| labels.iter().filter(|&&l| l == labels[x]).count();
+            let size =
+                |labels: &[u32], x: usize| labels.iter().filter(|&&l| l == labels[x]).count();
             for x in 0..n {
                 for y in 0..n {
                     if before[x] == before[y] {
