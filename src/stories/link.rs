@@ -391,15 +391,14 @@ pub(crate) fn link(n: usize, sims: &[(u32, u32, f64)], threshold: f64) -> (Vec<u
             }
         }
     }
-    let mut joined = false;
+    let averaged = merges;
     for (x, &(top, story, second)) in best.iter().enumerate() {
         if story != u32::MAX && top >= reach && top >= LEFTOVER_MARGIN * second {
             labels[x] = story;
             merges += 1;
-            joined = true;
         }
     }
-    if joined {
+    if merges > averaged {
         // A story's label is its smallest member, which a leftover may be.
         let mut smallest: Vec<u32> = (0..n as u32).collect();
         for (x, &l) in labels.iter().enumerate() {
